@@ -7,7 +7,7 @@ __all__ = ['WEIGHT_FILES', 'INDEX_FILES', 'TOKENIZER_FILES', 'sftnb_extract_lora
            'checkpoint_files', 'load_full_state_dict', 'split_lora_state_dict', 'infer_lora_config', 'saved_lora_args',
            'check_against_base', 'tokenizer_folder', 'build_peft_model', 'extract_lora', 'load_adapter', 'merge_lora']
 
-# %% ../nbs/05_lora.ipynb #a5957374
+# %% ../nbs/05_lora.ipynb #90eec099
 import json, re, shutil, sys, tempfile, warnings
 from collections import Counter
 from functools import wraps
@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
 
-# %% ../nbs/05_lora.ipynb #63808f1b
+# %% ../nbs/05_lora.ipynb #1e7e98b3
 def resize_vocab(
     model,           # a transformers causal LM
     vocab_size:int,  # rows the embedding and LM head should have
@@ -37,7 +37,7 @@ def _embedding_names(model)->list:
     layers = [model.get_input_embeddings(), model.get_output_embeddings()]
     return [n for l in layers if l is not None for n, m in model.named_modules() if m is l][:2]
 
-# %% ../nbs/05_lora.ipynb #03d68551
+# %% ../nbs/05_lora.ipynb #d8645640
 WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
 INDEX_FILES = ('model.safetensors.index.json', 'pytorch_model.bin.index.json')
 
@@ -75,7 +75,7 @@ def load_full_state_dict(
     for f in checkpoint_files(checkpoint): state_dict.update(_load_weights(f))
     return state_dict
 
-# %% ../nbs/05_lora.ipynb #f0daa355
+# %% ../nbs/05_lora.ipynb #c91225e1
 _PREFIX = 'base_model.model.'
 _LORA_KEY = re.compile(r'^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.(?P<adapter>[^.]+))?\.weight$')
 _SAVED_KEY = re.compile(r'^(?P<module>.+)\.modules_to_save(?:\.(?P<adapter>[^.]+))?\.(?P<param>[^.]+)$')
@@ -108,7 +108,7 @@ def split_lora_state_dict(
         if set(ab) != {'A', 'B'}: raise ValueError(f"{module}: lora_{'AB'[ab.get('A') is not None]} is missing")
     return lora, saved, {**original, **base}
 
-# %% ../nbs/05_lora.ipynb #5347c0be
+# %% ../nbs/05_lora.ipynb #328ba3f3
 def _module_names(modules:list, all_modules:list=None)->list:
     "Short names of `modules` if they select exactly `modules` among `all_modules`, else the full names."
     short = sorted({m.rsplit('.', 1)[-1] for m in modules})
@@ -139,7 +139,7 @@ def infer_lora_config(
                       alpha_pattern=alpha_pattern or {}, use_rslora=use_rslora,
                       modules_to_save=_module_names(list(saved), base_modules) if saved else None)
 
-# %% ../nbs/05_lora.ipynb #4ac388b2
+# %% ../nbs/05_lora.ipynb #7b826728
 def _lora_args_from(path:Path)->dict:
     try: saved = json.loads(path.read_text())
     except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
@@ -158,7 +158,7 @@ def saved_lora_args(
             if (f/name).exists() and (args := _lora_args_from(f/name)): return args
     return {}
 
-# %% ../nbs/05_lora.ipynb #3e5c5abd
+# %% ../nbs/05_lora.ipynb #9b815b45
 def _rename_for(model):
     "A function applying transformers' checkpoint renamings for `model` (e.g. GPT-NeoX `embed_out` -> `lm_head`)."
     try:
@@ -210,7 +210,7 @@ def check_against_base(
     if differ: warnings.warn(f"{where}: {len(differ)} base weights differ from the base model's ({differ[0]}, ...): "
                              "the adapter will only match the checkpoint if the base model is the one trained on")
 
-# %% ../nbs/05_lora.ipynb #ed881176
+# %% ../nbs/05_lora.ipynb #879fbd01
 TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'vocab.json')
 
 def tokenizer_folder(*folders)->Path|None:
@@ -243,6 +243,9 @@ def build_peft_model(
     model = AutoModelForCausalLM.from_pretrained(base_model)
     parts = _rename_modules(parts, model)
     base_vocab, vocab = model.get_input_embeddings().weight.shape[0], _checkpoint_vocab(parts, model)
+    if vocab is not None and vocab < base_vocab:
+        raise ValueError(f"{where}: the checkpoint's embedding has {vocab} rows but the base model's {base_vocab}; "
+                         "training only grows the vocabulary: wrong --base-model?")
     if vocab is not None and vocab != base_vocab: resize_vocab(model, vocab)
     check_against_base(parts, model, where)
     lora, saved, base = parts
@@ -285,7 +288,7 @@ def extract_lora(
     if tokenizer is not None: tokenizer.save_pretrained(output_dir)
     return output_dir
 
-# %% ../nbs/05_lora.ipynb #0e313cc1
+# %% ../nbs/05_lora.ipynb #c013056b
 def load_adapter(
     base_model:str,    # base model folder (or hub id)
     adapter_dir:Path,  # folder written by `extract_lora` (or any PEFT LoRA adapter folder)
@@ -300,7 +303,7 @@ def load_adapter(
         resize_vocab(model, json.loads((adapter_dir/'sftnb_lora.json').read_text())['vocab_size'])
     return PeftModel.from_pretrained(model, adapter_dir).eval()
 
-# %% ../nbs/05_lora.ipynb #e7ab9f6b
+# %% ../nbs/05_lora.ipynb #187b8076
 def _hub_tokenizer(name:str):
     "The tokenizer of a hub model id, or None (e.g. offline, or a folder without one)."
     if Path(name).exists(): return None
@@ -329,7 +332,7 @@ def merge_lora(
         if tokenizer is not None: tokenizer.save_pretrained(output_dir)
     return output_dir
 
-# %% ../nbs/05_lora.ipynb #67d23135
+# %% ../nbs/05_lora.ipynb #ae3b2d17
 def _underscore_flags(argv:list)->list:
     "`--base-model=x` -> `--base_model=x`: argparse flags from `call_parse` use underscores."
     return [re.sub(r'^--([^=]+)', lambda m: '--' + m[1].replace('-', '_'), a) if a.startswith('--') else a for a in argv]
