@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['WEIGHT_FILES', 'INDEX_FILES', 'TOKENIZER_FILES', 'sftnb_extract_lora', 'sftnb_merge_lora', 'resize_vocab',
            'checkpoint_files', 'load_full_state_dict', 'split_lora_state_dict', 'infer_lora_config', 'saved_lora_args',
-           'check_against_base', 'tokenizer_folder', 'build_peft_model', 'extract_lora', 'load_adapter', 'merge_lora']
+           'check_against_base', 'tokenizer_folder', 'load_base_for', 'build_peft_model', 'extract_lora',
+           'load_adapter', 'merge_lora']
 
-# %% ../nbs/05_lora.ipynb #90eec099
+# %% ../nbs/05_lora.ipynb #e7fb8f23
 import json, re, shutil, sys, tempfile, warnings
 from collections import Counter
 from functools import wraps
@@ -18,7 +19,7 @@ from fastcore.script import call_parse
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
 
-# %% ../nbs/05_lora.ipynb #1e7e98b3
+# %% ../nbs/05_lora.ipynb #93074152
 def resize_vocab(
     model,           # a transformers causal LM
     vocab_size:int,  # rows the embedding and LM head should have
@@ -37,7 +38,7 @@ def _embedding_names(model)->list:
     layers = [model.get_input_embeddings(), model.get_output_embeddings()]
     return [n for l in layers if l is not None for n, m in model.named_modules() if m is l][:2]
 
-# %% ../nbs/05_lora.ipynb #d8645640
+# %% ../nbs/05_lora.ipynb #3417d6b7
 WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
 INDEX_FILES = ('model.safetensors.index.json', 'pytorch_model.bin.index.json')
 
@@ -75,7 +76,7 @@ def load_full_state_dict(
     for f in checkpoint_files(checkpoint): state_dict.update(_load_weights(f))
     return state_dict
 
-# %% ../nbs/05_lora.ipynb #c91225e1
+# %% ../nbs/05_lora.ipynb #c6fcc43d
 _PREFIX = 'base_model.model.'
 _LORA_KEY = re.compile(r'^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.(?P<adapter>[^.]+))?\.weight$')
 _SAVED_KEY = re.compile(r'^(?P<module>.+)\.modules_to_save(?:\.(?P<adapter>[^.]+))?\.(?P<param>[^.]+)$')
@@ -108,7 +109,7 @@ def split_lora_state_dict(
         if set(ab) != {'A', 'B'}: raise ValueError(f"{module}: lora_{'AB'[ab.get('A') is not None]} is missing")
     return lora, saved, {**original, **base}
 
-# %% ../nbs/05_lora.ipynb #328ba3f3
+# %% ../nbs/05_lora.ipynb #4a5f5d10
 def _module_names(modules:list, all_modules:list=None)->list:
     "Short names of `modules` if they select exactly `modules` among `all_modules`, else the full names."
     short = sorted({m.rsplit('.', 1)[-1] for m in modules})
@@ -139,7 +140,7 @@ def infer_lora_config(
                       alpha_pattern=alpha_pattern or {}, use_rslora=use_rslora,
                       modules_to_save=_module_names(list(saved), base_modules) if saved else None)
 
-# %% ../nbs/05_lora.ipynb #7b826728
+# %% ../nbs/05_lora.ipynb #1aa47d60
 def _lora_args_from(path:Path)->dict:
     try: saved = json.loads(path.read_text())
     except ValueError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
@@ -158,7 +159,7 @@ def saved_lora_args(
             if (f/name).exists() and (args := _lora_args_from(f/name)): return args
     return {}
 
-# %% ../nbs/05_lora.ipynb #9b815b45
+# %% ../nbs/05_lora.ipynb #6e9859c1
 def _rename_for(model):
     "A function applying transformers' checkpoint renamings for `model` (e.g. GPT-NeoX `embed_out` -> `lm_head`)."
     try:
@@ -210,7 +211,7 @@ def check_against_base(
     if differ: warnings.warn(f"{where}: {len(differ)} base weights differ from the base model's ({differ[0]}, ...): "
                              "the adapter will only match the checkpoint if the base model is the one trained on")
 
-# %% ../nbs/05_lora.ipynb #879fbd01
+# %% ../nbs/05_lora.ipynb #00704f48
 TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'vocab.json')
 
 def tokenizer_folder(*folders)->Path|None:
@@ -226,20 +227,21 @@ def _checkpoint_vocab(parts:tuple, model)->int|None:
     w = saved.get(name, {}).get('weight', base.get(f'{name}.weight'))
     return None if w is None else w.shape[0]
 
-def build_peft_model(
-    checkpoint:Path,        # training checkpoint: folder, weights file or index file
-    base_model:str,         # base model folder (or hub id) the run started from
-    lora_alpha:float=None,  # LoRA alpha; overrides the saved arguments
-)->tuple:                   # (PeftModel, info dict)
-    "A PEFT model holding the LoRA of `checkpoint` on top of `base_model`, and what was inferred."
-    where = str(checkpoint)
-    state_dict = load_full_state_dict(checkpoint)
-    parts = split_lora_state_dict(state_dict)
-    saved_args = saved_lora_args(checkpoint)
-    if lora_alpha is not None: saved_args = {**saved_args, 'lora_alpha': float(lora_alpha), 'source': '--lora-alpha'}
-    if saved_args.get('lora_alpha') is None:
-        raise ValueError(f"{where}: lora_alpha is unknown (no sftnb_args.json or adapter_config.json in the checkpoint "
-                         "folder or its parent); pass it with --lora-alpha")
+def _lora_args(checkpoint:Path, lora_alpha:float=None)->dict:
+    "Saved LoRA settings of `checkpoint`, with `lora_alpha` overriding; raise if alpha stays unknown."
+    args = saved_lora_args(checkpoint)
+    if lora_alpha is not None: args = {**args, 'lora_alpha': float(lora_alpha), 'source': '--lora-alpha'}
+    if args.get('lora_alpha') is None:
+        raise ValueError(f"{checkpoint}: lora_alpha is unknown (no sftnb_args.json or adapter_config.json in the "
+                         "checkpoint folder or its parent); pass it with --lora-alpha")
+    return args
+
+def load_base_for(
+    parts:tuple,     # (lora, saved, base) from `split_lora_state_dict`
+    base_model:str,  # base model folder (or hub id)
+    where:str='',    # the checkpoint, for messages
+)->tuple:            # (model, parts with current module names, vocabulary size before resizing)
+    "Load `base_model`, resized to the checkpoint's vocabulary and checked against it."
     model = AutoModelForCausalLM.from_pretrained(base_model)
     parts = _rename_modules(parts, model)
     base_vocab, vocab = model.get_input_embeddings().weight.shape[0], _checkpoint_vocab(parts, model)
@@ -248,27 +250,35 @@ def build_peft_model(
                          "training only grows the vocabulary: wrong --base-model?")
     if vocab is not None and vocab != base_vocab: resize_vocab(model, vocab)
     check_against_base(parts, model, where)
-    lora, saved, base = parts
-    with torch.no_grad():  # the checkpoint's base rows (e.g. resized embeddings) replace the base model's
-        params = model.state_dict()
+    with torch.no_grad():  # the checkpoint's rows (e.g. of a resized vocabulary) replace the base model's
+        params, base = model.state_dict(), parts[2]
         for name in _embedding_names(model):
             if f'{name}.weight' in base: params[f'{name}.weight'].copy_(base[f'{name}.weight'])
-    config = infer_lora_config({**{f'{m}.lora_{k}.weight': v for m, ab in lora.items() for k, v in ab.items()},
-                                **{f'{m}.modules_to_save.{p}': v for m, ps in saved.items() for p, v in ps.items()}},
-                               lora_alpha=saved_args['lora_alpha'], lora_dropout=saved_args.get('lora_dropout', 0.0),
-                               alpha_pattern=saved_args.get('alpha_pattern'), use_rslora=saved_args.get('use_rslora', False),
-                               base_modules=[n for n, _ in model.named_modules()])
-    config.base_model_name_or_path = str(base_model)
-    peft_model = get_peft_model(model, config)
+    return model, parts, base_vocab
+
+def build_peft_model(
+    checkpoint:Path,        # training checkpoint: folder, weights file or index file
+    base_model:str,         # base model folder (or hub id) the run started from
+    lora_alpha:float=None,  # LoRA alpha; overrides the saved arguments
+)->tuple:                   # (PeftModel, info dict)
+    "A PEFT model holding the LoRA of `checkpoint` on top of `base_model`, and what was inferred."
+    parts = split_lora_state_dict(load_full_state_dict(checkpoint))
+    args = _lora_args(checkpoint, lora_alpha)
+    model, (lora, saved, _), base_vocab = load_base_for(parts, base_model, str(checkpoint))
     adapter = {**{f'{_PREFIX}{m}.lora_{k}.weight': v for m, ab in lora.items() for k, v in ab.items()},
-               **{f'{_PREFIX}{m}.{p}': v for m, ps in saved.items() for p, v in ps.items()}}
-    result = set_peft_model_state_dict(peft_model, adapter)
+               **{f'{_PREFIX}{m}.modules_to_save.{p}': v for m, ps in saved.items() for p, v in ps.items()}}
+    config = infer_lora_config(adapter, args['lora_alpha'], args.get('lora_dropout', 0.0), args.get('alpha_pattern'),
+                               args.get('use_rslora', False), base_modules=[n for n, _ in model.named_modules()])
+    config.base_model_name_or_path = str(base_model)
+    vocab = model.get_input_embeddings().weight.shape[0]
+    peft_model = get_peft_model(model, config)
+    # PEFT's saved form has no adapter name and no `modules_to_save.` (its wrappers map the keys back on load)
+    result = set_peft_model_state_dict(peft_model, {k.replace('.modules_to_save.', '.'): v for k, v in adapter.items()})
     missing = [k for k in result.missing_keys if 'lora_' in k or 'modules_to_save' in k]
     if result.unexpected_keys or missing:
-        raise ValueError(f"{where}: PEFT could not place {(result.unexpected_keys or missing)[:3]}")
-    info = dict(vocab_size=vocab or base_vocab, base_vocab_size=base_vocab, resized=vocab not in (None, base_vocab),
-                alpha_source=saved_args['source'], checkpoint=str(checkpoint), base_model=str(base_model))
-    return peft_model.eval(), info
+        raise ValueError(f"{checkpoint}: PEFT could not place {(result.unexpected_keys or missing)[:3]}")
+    return peft_model.eval(), dict(vocab_size=vocab, base_vocab_size=base_vocab, resized=vocab != base_vocab,
+                                   alpha_source=args['source'], checkpoint=str(checkpoint), base_model=str(base_model))
 
 def extract_lora(
     checkpoint:Path,        # training checkpoint: folder, weights file or index file
@@ -288,7 +298,7 @@ def extract_lora(
     if tokenizer is not None: tokenizer.save_pretrained(output_dir)
     return output_dir
 
-# %% ../nbs/05_lora.ipynb #c013056b
+# %% ../nbs/05_lora.ipynb #cfeeb624
 def load_adapter(
     base_model:str,    # base model folder (or hub id)
     adapter_dir:Path,  # folder written by `extract_lora` (or any PEFT LoRA adapter folder)
@@ -303,7 +313,7 @@ def load_adapter(
         resize_vocab(model, json.loads((adapter_dir/'sftnb_lora.json').read_text())['vocab_size'])
     return PeftModel.from_pretrained(model, adapter_dir).eval()
 
-# %% ../nbs/05_lora.ipynb #187b8076
+# %% ../nbs/05_lora.ipynb #94196a50
 def _hub_tokenizer(name:str):
     "The tokenizer of a hub model id, or None (e.g. offline, or a folder without one)."
     if Path(name).exists(): return None
@@ -332,7 +342,7 @@ def merge_lora(
         if tokenizer is not None: tokenizer.save_pretrained(output_dir)
     return output_dir
 
-# %% ../nbs/05_lora.ipynb #ae3b2d17
+# %% ../nbs/05_lora.ipynb #91026a26
 def _underscore_flags(argv:list)->list:
     "`--base-model=x` -> `--base_model=x`: argparse flags from `call_parse` use underscores."
     return [re.sub(r'^--([^=]+)', lambda m: '--' + m[1].replace('-', '_'), a) if a.startswith('--') else a for a in argv]
