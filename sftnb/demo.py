@@ -7,7 +7,7 @@ __all__ = ['TOOLS', 'WORDS', 'SAMPLE_SIZES', 'DEMO_VERSION', 'DEMO_KINDS', 'CHAT
            'make_sample', 'sample_path', 'load_sample', 'write_sample_files', 'demo_home', 'build_once',
            'build_demo_tokenizer', 'demo_tokenizer_path', 'demo_config', 'build_demo_model', 'demo_model_path']
 
-# %% ../nbs/00_demo.ipynb #d7247db6
+# %% ../nbs/00_demo.ipynb #7a6619ff
 import json, os, random, shutil, tempfile
 from importlib.resources import files
 from pathlib import Path
@@ -15,7 +15,7 @@ import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers, processors
 from transformers import PreTrainedTokenizerFast, AutoTokenizer, AutoModelForCausalLM, GPTNeoXConfig, LlamaConfig
 
-# %% ../nbs/00_demo.ipynb #aaf3cdf8
+# %% ../nbs/00_demo.ipynb #071f1767
 TOOLS = {
     'calculator': 'Evaluates arithmetic expressions. Input should be a valid expression, and the output will be its value.',
     'shell': 'Executes commands in a terminal. Input should be valid commands, and the output will be any output from running that command.',
@@ -28,7 +28,7 @@ TOOLS = {
 }
 WORDS = "apple river stone cloud tiger lemon paper glass music orbit pixel quartz candle forest silver rocket garden window yellow bridge".split()
 
-# %% ../nbs/00_demo.ipynb #f331cc84
+# %% ../nbs/00_demo.ipynb #e4a7ceb6
 def sample_task(rng:random.Random)->tuple: # (question, answer)
     "One question and its answer from one of the five demo tasks."
     kind = rng.choice(['add', 'reverse', 'upper', 'sort', 'repeat'])
@@ -47,7 +47,7 @@ def sample_task(rng:random.Random)->tuple: # (question, answer)
     w, n = rng.choice(WORDS), rng.randint(1, 30)
     return f"Repeat the word '{w}' {n} times.", ' '.join([w]*n)
 
-# %% ../nbs/00_demo.ipynb #8f53ae0a
+# %% ../nbs/00_demo.ipynb #7d255f12
 def make_example(rng:random.Random)->dict:
     "A `{'prompt', 'generation'}` example with a tool-use preamble of 0 to 8 tools."
     tools = rng.sample(sorted(TOOLS), k=rng.choice([0, 0, 1, 2, 4, 8]))
@@ -64,7 +64,7 @@ def make_sample(
     rng = random.Random(seed)
     return [make_example(rng) for _ in range(n)]
 
-# %% ../nbs/00_demo.ipynb #aff3df15
+# %% ../nbs/00_demo.ipynb #3cd16f2b
 SAMPLE_SIZES = {'train': (1200, 0), 'eval': (120, 1)}  # split -> (examples, seed)
 
 def sample_path(split:str='train')->Path: # `sftnb/assets/demo_{split}.jsonl`
@@ -82,7 +82,7 @@ def write_sample_files():
         with open(sample_path(split), 'w', encoding='utf-8') as f:
             for ex in make_sample(n, seed): f.write(json.dumps(ex, ensure_ascii=False) + '\n')
 
-# %% ../nbs/00_demo.ipynb #45a36e87
+# %% ../nbs/00_demo.ipynb #eb6db17a
 DEMO_VERSION = 1  # bump when anything below changes what is built
 
 def demo_home()->Path:
@@ -103,7 +103,7 @@ def build_once(name:str, build)->Path:
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_demo.ipynb #cc364e3a
+# %% ../nbs/00_demo.ipynb #bb882943
 DEMO_KINDS = ('neox', 'llama')
 CHAT_TEMPLATE = ("{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}{{ eos_token }}{% endfor %}"
                  "{% if add_generation_prompt %}<|assistant|>{% endif %}")
@@ -142,7 +142,7 @@ def demo_tokenizer_path(kind:str='neox')->Path: # folder for `AutoTokenizer.from
     _check_kind(kind)
     return build_once(f'tokenizer-{kind}', lambda d: build_demo_tokenizer(kind, d))
 
-# %% ../nbs/00_demo.ipynb #112dcc3e
+# %% ../nbs/00_demo.ipynb #26f408de
 def demo_config(kind:str='neox', **kwargs):
     "The `transformers` config of the tiny demo model of `kind`; `kwargs` override fields."
     _check_kind(kind)
