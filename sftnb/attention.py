@@ -7,14 +7,14 @@ __all__ = ['xformers_available', 'xformers_unusable_reason', 'AttnMask', 'build_
            'xformers_kernel', 'use_reference_kernel', 'xformers_attention_forward', 'xformers_mask',
            'register_xformers', 'resolve_attn_implementation', 'bench_xformers']
 
-# %% ../nbs/03_attention.ipynb #213524cf
+# %% ../nbs/03_attention.ipynb #adf01a25
 import contextlib, importlib.util, time, warnings, weakref
 from dataclasses import dataclass
 import torch
 from transformers import AttentionInterface
 from transformers.masking_utils import AttentionMaskInterface
 
-# %% ../nbs/03_attention.ipynb #4f4658b5
+# %% ../nbs/03_attention.ipynb #af933239
 def xformers_available()->bool:
     "True when `xformers.ops` imports (it is an optional dependency)."
     if importlib.util.find_spec('xformers') is None: return False
@@ -30,7 +30,7 @@ def xformers_unusable_reason(device=None)->str: # '' when usable
     if device.type != 'cuda': return f"the tensors are on {device.type!r} and xFormers' memory-efficient kernels need CUDA"
     return ''
 
-# %% ../nbs/03_attention.ipynb #6b34c0ae
+# %% ../nbs/03_attention.ipynb #e6b0bd85
 @dataclass
 class AttnMask:
     "What to mask: 'causal' per row, 'block_causal' over the flattened batch (`seqlens`), or 'dense' (`mask`)."
@@ -51,7 +51,7 @@ class AttnMask:
                                       torch.tensor(self.seqlens, device=device)).view(batch, q_length)
         return (seg[:, None, :, None] == seg[:, None, None, :]) & causal
 
-# %% ../nbs/03_attention.ipynb #14a883a2
+# %% ../nbs/03_attention.ipynb #ac2159ae
 def _segment_starts(padding_mask, position_ids, batch, length):
     "Bool [batch, length]: True where a new segment starts (row start, padding edge, positions restarting)."
     starts = torch.zeros(batch, length, dtype=torch.bool, device=(padding_mask if padding_mask is not None else position_ids).device)
@@ -97,7 +97,7 @@ def build_attn_mask(
     seqlens = torch.diff(idx, append=idx.new_tensor([batch * q_length])).tolist()
     return AttnMask('block_causal', seqlens)
 
-# %% ../nbs/03_attention.ipynb #3ba4c040
+# %% ../nbs/03_attention.ipynb #16f0096f
 def reference_attention(
     q:torch.Tensor,         # [B, M, H, K] or [B, M, G, H, K]
     k:torch.Tensor,         # like `q`, with N keys
@@ -115,7 +115,7 @@ def reference_attention(
     probs = torch.nn.functional.dropout(scores.softmax(-1), p=p, training=p > 0).to(v.dtype)
     return (probs @ vh).transpose(1, 2).reshape(*shape[:-1], v.shape[-1])
 
-# %% ../nbs/03_attention.ipynb #6161694f
+# %% ../nbs/03_attention.ipynb #2f7b759c
 def _xformers_bias(attn_mask:AttnMask, q:torch.Tensor, kv_length:int):
     "The xFormers `attn_bias` for `attn_mask` and queries `q`."
     from xformers.ops.fmha import attn_bias as ab
@@ -151,7 +151,7 @@ def xformers_kernel(
         out = xops.memory_efficient_attention(q4, k4, v4, attn_bias=_xformers_bias(attn_mask, q4, k.shape[1]), p=p, scale=scale)
         return out.view(B, M, G, H, -1)
 
-# %% ../nbs/03_attention.ipynb #ca46fa46
+# %% ../nbs/03_attention.ipynb #3f7f4ac4
 _kernel_override = None
 
 @contextlib.contextmanager
@@ -162,7 +162,7 @@ def use_reference_kernel(kernel=reference_attention):
     try: yield kernel
     finally: _kernel_override = old
 
-# %% ../nbs/03_attention.ipynb #64db65a6
+# %% ../nbs/03_attention.ipynb #3e1e2833
 _mask_cache = [None]  # (weak references to the tensors it was built from, their versions, shapes) -> AttnMask
 
 def _cached_attn_mask(attention_mask, position_ids, cu_seq_lens, batch, q_length, kv_length)->AttnMask:
@@ -210,7 +210,7 @@ def xformers_attention_forward(
     out = kernel(q, k, v, attn_mask, scale=scaling, p=dropout)
     return out.reshape(B, M, H, value.shape[-1]), None
 
-# %% ../nbs/03_attention.ipynb #7d98e2d5
+# %% ../nbs/03_attention.ipynb #fa86ae54
 def xformers_mask(
     batch_size:int, q_length:int, kv_length:int,   # sizes of the attention call
     q_offset:int=0, kv_offset:int=0,                # offsets with a cache (unused: the padding mask has the full length)
@@ -241,7 +241,7 @@ def resolve_attn_implementation(
     register_xformers()
     return 'xformers'
 
-# %% ../nbs/03_attention.ipynb #442eb6ed
+# %% ../nbs/03_attention.ipynb #25d0cf8f
 def bench_xformers(
     tokens:int=16384,       # tokens per packed row
     examples:int=64,        # examples in the row (equal lengths)

@@ -6,14 +6,14 @@
 __all__ = ['as_id_list', 'pad_id_of', 'PadCollator', 'PackCollator', 'TokenBudgetBatchSampler', 'BudgetDataLoader',
            'budget_dataloader', 'padding_fraction', 'bench_packing']
 
-# %% ../nbs/02_collate.ipynb #f6a397ad
+# %% ../nbs/02_collate.ipynb #876ab233
 import math, multiprocessing, random, resource, time
 from bisect import bisect_left, insort
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 
-# %% ../nbs/02_collate.ipynb #2c1eb21a
+# %% ../nbs/02_collate.ipynb #48a006c6
 def as_id_list(x)->list: # a plain list of ints
     "A list, numpy array or tensor of token ids (or labels) as a list of ints."
     return x.tolist() if hasattr(x, 'tolist') else list(x)
@@ -35,7 +35,7 @@ def _ids_and_labels(items):
         out.append((ids, labels))
     return out
 
-# %% ../nbs/02_collate.ipynb #6b27445a
+# %% ../nbs/02_collate.ipynb #af21ac8c
 class PadCollator:
     "Collate tokenized items into right-padded `input_ids`, `attention_mask` and `labels` tensors."
     def __init__(self,
@@ -58,7 +58,7 @@ class PadCollator:
             input_ids[r, :n], labels[r, :n], attention_mask[r, :n] = torch.tensor(ids), torch.tensor(lab), 1
         return {'input_ids': input_ids, 'attention_mask': attention_mask, 'labels': labels}
 
-# %% ../nbs/02_collate.ipynb #4fc30e0b
+# %% ../nbs/02_collate.ipynb #0d912992
 class PackCollator:
     "Collate tokenized items into one padding-free row with `position_ids` restarting at 0 for each example."
     def __init__(self,
@@ -85,7 +85,7 @@ class PackCollator:
             batch['max_length_q'] = batch['max_length_k'] = max(len(ids) for ids, _ in rows)
         return batch
 
-# %% ../nbs/02_collate.ipynb #fb5377ce
+# %% ../nbs/02_collate.ipynb #328f7029
 def _pack_best_fit(order:list, lengths:np.ndarray, max_tokens:int)->list:
     "Best-fit decreasing: each index (longest first) goes into the fullest batch that still has room."
     bins, free = [], []  # free: sorted (room left, batch number)
@@ -119,7 +119,7 @@ def _split_to_multiple(batches:list, lengths:np.ndarray, k:int)->list:
         batches[j:j] = [b[0::2], b[1::2]]
     return batches
 
-# %% ../nbs/02_collate.ipynb #413aa359
+# %% ../nbs/02_collate.ipynb #997bb6fa
 class TokenBudgetBatchSampler(Sampler):
     "Batches of dataset indices holding up to `max_tokens` tokens each, deterministic per seed and epoch, disjoint across ranks."
     def __init__(self,
@@ -175,7 +175,7 @@ def _dist_info():
         return torch.distributed.get_world_size(), torch.distributed.get_rank()
     return 1, 0
 
-# %% ../nbs/02_collate.ipynb #d1706292
+# %% ../nbs/02_collate.ipynb #b70baa15
 class BudgetDataLoader(DataLoader):
     "A `DataLoader` over a `TokenBudgetBatchSampler`, with the `set_epoch` that the Trainer calls each epoch."
     def set_epoch(self, epoch:int):
@@ -197,14 +197,14 @@ def budget_dataloader(
     sampler = TokenBudgetBatchSampler(lengths, max_tokens, seed=seed, rank=rank, num_replicas=num_replicas, **kwargs)
     return BudgetDataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers)
 
-# %% ../nbs/02_collate.ipynb #9a31c0a2
+# %% ../nbs/02_collate.ipynb #683a19ac
 def padding_fraction(batch:dict)->float: # 0 for packed batches
     "Share of the positions of `batch` that are padding."
     if 'attention_mask' not in batch: return 0.0
     m = batch['attention_mask']
     return 1.0 - m.sum().item() / m.numel()
 
-# %% ../nbs/02_collate.ipynb #4652cad5
+# %% ../nbs/02_collate.ipynb #1ed9adbf
 def _bench_mode(mode, steps, examples_per_step, vocab_size, attn_implementation, device, seed, queue):
     "Run `steps` training steps in one packing `mode` and put the measurements in `queue`."
     from transformers import AutoTokenizer, AutoModelForCausalLM, GPTNeoXConfig
