@@ -6,14 +6,14 @@
 __all__ = ['as_id_list', 'pad_id_of', 'PadCollator', 'PackCollator', 'TokenBudgetBatchSampler', 'BudgetDataLoader',
            'budget_dataloader', 'padding_fraction', 'bench_packing']
 
-# %% ../nbs/02_collate.ipynb #876ab233
+# %% ../nbs/02_collate.ipynb #e59cad7d
 import math, multiprocessing, random, resource, time
 from bisect import bisect_left, insort
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 
-# %% ../nbs/02_collate.ipynb #48a006c6
+# %% ../nbs/02_collate.ipynb #0421732e
 def as_id_list(x)->list: # a plain list of ints
     "A list, numpy array or tensor of token ids (or labels) as a list of ints."
     return x.tolist() if hasattr(x, 'tolist') else list(x)
@@ -35,7 +35,7 @@ def _ids_and_labels(items):
         out.append((ids, labels))
     return out
 
-# %% ../nbs/02_collate.ipynb #af21ac8c
+# %% ../nbs/02_collate.ipynb #d1628be3
 class PadCollator:
     "Collate tokenized items into right-padded `input_ids`, `attention_mask` and `labels` tensors."
     def __init__(self,
@@ -58,7 +58,7 @@ class PadCollator:
             input_ids[r, :n], labels[r, :n], attention_mask[r, :n] = torch.tensor(ids), torch.tensor(lab), 1
         return {'input_ids': input_ids, 'attention_mask': attention_mask, 'labels': labels}
 
-# %% ../nbs/02_collate.ipynb #0d912992
+# %% ../nbs/02_collate.ipynb #bab206c0
 class PackCollator:
     "Collate tokenized items into one padding-free row with `position_ids` restarting at 0 for each example."
     def __init__(self,
@@ -85,7 +85,7 @@ class PackCollator:
             batch['max_length_q'] = batch['max_length_k'] = max(len(ids) for ids, _ in rows)
         return batch
 
-# %% ../nbs/02_collate.ipynb #328f7029
+# %% ../nbs/02_collate.ipynb #3e923363
 def _pack_best_fit(order:list, lengths:np.ndarray, max_tokens:int)->list:
     "Best-fit decreasing: each index (longest first) goes into the fullest batch that still has room."
     bins, free = [], []  # free: sorted (room left, batch number)
@@ -119,7 +119,7 @@ def _split_to_multiple(batches:list, lengths:np.ndarray, k:int)->list:
         batches[j:j] = [b[0::2], b[1::2]]
     return batches
 
-# %% ../nbs/02_collate.ipynb #997bb6fa
+# %% ../nbs/02_collate.ipynb #5d02497e
 class TokenBudgetBatchSampler(Sampler):
     "Batches of dataset indices holding up to `max_tokens` tokens each, deterministic per seed and epoch, disjoint across ranks."
     def __init__(self,
@@ -175,7 +175,7 @@ def _dist_info():
         return torch.distributed.get_world_size(), torch.distributed.get_rank()
     return 1, 0
 
-# %% ../nbs/02_collate.ipynb #b70baa15
+# %% ../nbs/02_collate.ipynb #b472af4f
 class BudgetDataLoader(DataLoader):
     "A `DataLoader` over a `TokenBudgetBatchSampler`, with the `set_epoch` that the Trainer calls each epoch."
     def set_epoch(self, epoch:int):
@@ -197,14 +197,14 @@ def budget_dataloader(
     sampler = TokenBudgetBatchSampler(lengths, max_tokens, seed=seed, rank=rank, num_replicas=num_replicas, **kwargs)
     return BudgetDataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers)
 
-# %% ../nbs/02_collate.ipynb #683a19ac
+# %% ../nbs/02_collate.ipynb #3bcf4519
 def padding_fraction(batch:dict)->float: # 0 for packed batches
     "Share of the positions of `batch` that are padding."
     if 'attention_mask' not in batch: return 0.0
     m = batch['attention_mask']
     return 1.0 - m.sum().item() / m.numel()
 
-# %% ../nbs/02_collate.ipynb #1ed9adbf
+# %% ../nbs/02_collate.ipynb #3677351c
 def _bench_mode(mode, steps, examples_per_step, vocab_size, attn_implementation, device, seed, queue):
     "Run `steps` training steps in one packing `mode` and put the measurements in `queue`."
     from transformers import AutoTokenizer, AutoModelForCausalLM, GPTNeoXConfig
@@ -252,12 +252,18 @@ def bench_packing(
     seed:int=0,                          # picks the examples and the weights
 )->dict: # throughput ratio, peak memory of both modes, padding fraction of both
     "Compare real-token throughput and peak memory of padded vs packed training steps on the bundled sample."
+    import queue, sftnb.collate as module  # the module's own function: a spawned process cannot import a notebook's
     ctx = multiprocessing.get_context('spawn')
     res = {}
     for mode in ('padded', 'packed'):
         q = ctx.Queue()
-        p = ctx.Process(target=_bench_mode, args=(mode, steps, examples_per_step, vocab_size, attn_implementation, device, seed, q))
-        p.start(); res[mode] = q.get(); p.join()
+        p = ctx.Process(target=module._bench_mode, args=(mode, steps, examples_per_step, vocab_size, attn_implementation, device, seed, q))
+        p.start()
+        while mode not in res:
+            try: res[mode] = q.get(timeout=1)
+            except queue.Empty:
+                if not p.is_alive(): raise RuntimeError(f"bench_packing: the {mode!r} run exited with code {p.exitcode} (see its error above)")
+        p.join()
     pad, pack = res['padded'], res['packed']
     return dict(throughput_ratio=pack['tokens_per_s'] / pad['tokens_per_s'],
                 peak_memory_ratio=pack['peak_bytes'] / max(pad['peak_bytes'], 1),
