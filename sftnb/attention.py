@@ -4,17 +4,17 @@
 
 # %% auto #0
 __all__ = ['xformers_available', 'xformers_unusable_reason', 'AttnMask', 'build_attn_mask', 'reference_attention',
-           'xformers_kernel', 'use_reference_kernel', 'xformers_attention_forward', 'xformers_mask',
-           'register_xformers', 'resolve_attn_implementation', 'bench_xformers']
+           'segment_attention', 'xformers_kernel', 'use_reference_kernel', 'xformers_attention_forward',
+           'xformers_mask', 'register_xformers', 'resolve_attn_implementation', 'bench_xformers']
 
-# %% ../nbs/03_attention.ipynb #adf01a25
+# %% ../nbs/03_attention.ipynb #60bb03c3
 import contextlib, importlib.util, time, warnings, weakref
 from dataclasses import dataclass
 import torch
 from transformers import AttentionInterface
 from transformers.masking_utils import AttentionMaskInterface
 
-# %% ../nbs/03_attention.ipynb #af933239
+# %% ../nbs/03_attention.ipynb #268de10f
 def xformers_available()->bool:
     "True when `xformers.ops` imports (it is an optional dependency)."
     if importlib.util.find_spec('xformers') is None: return False
@@ -30,7 +30,7 @@ def xformers_unusable_reason(device=None)->str: # '' when usable
     if device.type != 'cuda': return f"the tensors are on {device.type!r} and xFormers' memory-efficient kernels need CUDA"
     return ''
 
-# %% ../nbs/03_attention.ipynb #e6b0bd85
+# %% ../nbs/03_attention.ipynb #3d65be16
 @dataclass
 class AttnMask:
     "What to mask: 'causal' per row, 'block_causal' over the flattened batch (`seqlens`), or 'dense' (`mask`)."
@@ -51,7 +51,7 @@ class AttnMask:
                                       torch.tensor(self.seqlens, device=device)).view(batch, q_length)
         return (seg[:, None, :, None] == seg[:, None, None, :]) & causal
 
-# %% ../nbs/03_attention.ipynb #ac2159ae
+# %% ../nbs/03_attention.ipynb #fc3641ef
 def _segment_starts(padding_mask, position_ids, batch, length):
     "Bool [batch, length]: True where a new segment starts (row start, padding edge, positions restarting)."
     starts = torch.zeros(batch, length, dtype=torch.bool, device=(padding_mask if padding_mask is not None else position_ids).device)
@@ -97,7 +97,7 @@ def build_attn_mask(
     seqlens = torch.diff(idx, append=idx.new_tensor([batch * q_length])).tolist()
     return AttnMask('block_causal', seqlens)
 
-# %% ../nbs/03_attention.ipynb #16f0096f
+# %% ../nbs/03_attention.ipynb #da0b9f53
 def reference_attention(
     q:torch.Tensor,         # [B, M, H, K] or [B, M, G, H, K]
     k:torch.Tensor,         # like `q`, with N keys
@@ -115,7 +115,23 @@ def reference_attention(
     probs = torch.nn.functional.dropout(scores.softmax(-1), p=p, training=p > 0).to(v.dtype)
     return (probs @ vh).transpose(1, 2).reshape(*shape[:-1], v.shape[-1])
 
-# %% ../nbs/03_attention.ipynb #2f7b759c
+# %% ../nbs/03_attention.ipynb #6fad83d0
+def segment_attention(
+    q:torch.Tensor, k:torch.Tensor, v:torch.Tensor,  # xFormers layout, see `reference_attention`
+    attn_mask:AttnMask,     # what to mask
+    scale:float=None,       # softmax scale
+    p:float=0.0,            # attention dropout
+)->torch.Tensor:            # like `q`
+    "Exact attention that skips the blocks between segments: causal SDPA per segment of a packed row (dense elsewhere)."
+    if attn_mask.kind != 'block_causal': return reference_attention(q, k, v, attn_mask, scale, p)
+    qh, kh, vh = (x.reshape(1, x.shape[1], -1, x.shape[-1]).transpose(1, 2) for x in (q, k, v))  # [1, H, T, K]
+    bounds = [0]
+    for n in attn_mask.seqlens: bounds.append(bounds[-1] + n)
+    out = torch.cat([torch.nn.functional.scaled_dot_product_attention(qh[:, :, a:b], kh[:, :, a:b], vh[:, :, a:b], is_causal=True,
+                                                                     scale=scale, dropout_p=p) for a, b in zip(bounds, bounds[1:])], dim=2)
+    return out.transpose(1, 2).reshape(*q.shape[:-1], v.shape[-1])
+
+# %% ../nbs/03_attention.ipynb #107e6d9b
 def _xformers_bias(attn_mask:AttnMask, q:torch.Tensor, kv_length:int):
     "The xFormers `attn_bias` for `attn_mask` and queries `q`."
     from xformers.ops.fmha import attn_bias as ab
@@ -151,7 +167,7 @@ def xformers_kernel(
         out = xops.memory_efficient_attention(q4, k4, v4, attn_bias=_xformers_bias(attn_mask, q4, k.shape[1]), p=p, scale=scale)
         return out.view(B, M, G, H, -1)
 
-# %% ../nbs/03_attention.ipynb #3f7f4ac4
+# %% ../nbs/03_attention.ipynb #81b350ca
 _kernel_override = None
 
 @contextlib.contextmanager
@@ -162,7 +178,7 @@ def use_reference_kernel(kernel=reference_attention):
     try: yield kernel
     finally: _kernel_override = old
 
-# %% ../nbs/03_attention.ipynb #3e1e2833
+# %% ../nbs/03_attention.ipynb #93c8fa8f
 _mask_cache = [None]  # (weak references to the tensors it was built from, their versions, shapes) -> AttnMask
 
 def _cached_attn_mask(attention_mask, position_ids, cu_seq_lens, batch, q_length, kv_length)->AttnMask:
@@ -210,7 +226,7 @@ def xformers_attention_forward(
     out = kernel(q, k, v, attn_mask, scale=scaling, p=dropout)
     return out.reshape(B, M, H, value.shape[-1]), None
 
-# %% ../nbs/03_attention.ipynb #fa86ae54
+# %% ../nbs/03_attention.ipynb #58fd3076
 def xformers_mask(
     batch_size:int, q_length:int, kv_length:int,   # sizes of the attention call
     q_offset:int=0, kv_offset:int=0,                # offsets with a cache (unused: the padding mask has the full length)
@@ -241,7 +257,7 @@ def resolve_attn_implementation(
     register_xformers()
     return 'xformers'
 
-# %% ../nbs/03_attention.ipynb #25d0cf8f
+# %% ../nbs/03_attention.ipynb #fadbe455
 def bench_xformers(
     tokens:int=16384,       # tokens per packed row
     examples:int=64,        # examples in the row (equal lengths)
@@ -249,7 +265,7 @@ def bench_xformers(
     dtype=torch.bfloat16,   # model dtype
 )->dict: # seconds per step and peak memory for 'sdpa' and 'xformers', and their ratios
     "Time one forward+backward of a Pythia-70M-shaped GPT-NeoX on one packed row, with `sdpa` and with `xformers` (CUDA only)."
-    from transformers import GPTNeoXConfig
+    from transformers import AutoModelForCausalLM, GPTNeoXConfig
     from sftnb.collate import PackCollator
     reason = xformers_unusable_reason('cuda')
     if reason: raise RuntimeError(f"bench_xformers needs CUDA and xFormers: {reason}")

@@ -6,14 +6,14 @@
 __all__ = ['as_id_list', 'pad_id_of', 'PadCollator', 'PackCollator', 'TokenBudgetBatchSampler', 'BudgetDataLoader',
            'budget_dataloader', 'padding_fraction', 'bench_packing']
 
-# %% ../nbs/02_collate.ipynb #e59cad7d
+# %% ../nbs/02_collate.ipynb #03f8f15c
 import math, multiprocessing, random, resource, time
 from bisect import bisect_left, insort
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 
-# %% ../nbs/02_collate.ipynb #0421732e
+# %% ../nbs/02_collate.ipynb #68b1070d
 def as_id_list(x)->list: # a plain list of ints
     "A list, numpy array or tensor of token ids (or labels) as a list of ints."
     return x.tolist() if hasattr(x, 'tolist') else list(x)
@@ -35,7 +35,7 @@ def _ids_and_labels(items):
         out.append((ids, labels))
     return out
 
-# %% ../nbs/02_collate.ipynb #d1628be3
+# %% ../nbs/02_collate.ipynb #0eb8ae77
 class PadCollator:
     "Collate tokenized items into right-padded `input_ids`, `attention_mask` and `labels` tensors."
     def __init__(self,
@@ -58,7 +58,7 @@ class PadCollator:
             input_ids[r, :n], labels[r, :n], attention_mask[r, :n] = torch.tensor(ids), torch.tensor(lab), 1
         return {'input_ids': input_ids, 'attention_mask': attention_mask, 'labels': labels}
 
-# %% ../nbs/02_collate.ipynb #bab206c0
+# %% ../nbs/02_collate.ipynb #6ba8c19f
 class PackCollator:
     "Collate tokenized items into one padding-free row with `position_ids` restarting at 0 for each example."
     def __init__(self,
@@ -85,7 +85,7 @@ class PackCollator:
             batch['max_length_q'] = batch['max_length_k'] = max(len(ids) for ids, _ in rows)
         return batch
 
-# %% ../nbs/02_collate.ipynb #3e923363
+# %% ../nbs/02_collate.ipynb #c4aa3511
 def _pack_best_fit(order:list, lengths:np.ndarray, max_tokens:int)->list:
     "Best-fit decreasing: each index (longest first) goes into the fullest batch that still has room."
     bins, free = [], []  # free: sorted (room left, batch number)
@@ -119,7 +119,7 @@ def _split_to_multiple(batches:list, lengths:np.ndarray, k:int)->list:
         batches[j:j] = [b[0::2], b[1::2]]
     return batches
 
-# %% ../nbs/02_collate.ipynb #5d02497e
+# %% ../nbs/02_collate.ipynb #67e94bbc
 class TokenBudgetBatchSampler(Sampler):
     "Batches of dataset indices holding up to `max_tokens` tokens each, deterministic per seed and epoch, disjoint across ranks."
     def __init__(self,
@@ -175,7 +175,7 @@ def _dist_info():
         return torch.distributed.get_world_size(), torch.distributed.get_rank()
     return 1, 0
 
-# %% ../nbs/02_collate.ipynb #b472af4f
+# %% ../nbs/02_collate.ipynb #d0f05566
 class BudgetDataLoader(DataLoader):
     "A `DataLoader` over a `TokenBudgetBatchSampler`, with the `set_epoch` that the Trainer calls each epoch."
     def set_epoch(self, epoch:int):
@@ -197,16 +197,18 @@ def budget_dataloader(
     sampler = TokenBudgetBatchSampler(lengths, max_tokens, seed=seed, rank=rank, num_replicas=num_replicas, **kwargs)
     return BudgetDataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers)
 
-# %% ../nbs/02_collate.ipynb #3bcf4519
+# %% ../nbs/02_collate.ipynb #56f2511e
 def padding_fraction(batch:dict)->float: # 0 for packed batches
     "Share of the positions of `batch` that are padding."
     if 'attention_mask' not in batch: return 0.0
     m = batch['attention_mask']
     return 1.0 - m.sum().item() / m.numel()
 
-# %% ../nbs/02_collate.ipynb #3677351c
-def _bench_mode(mode, steps, examples_per_step, vocab_size, attn_implementation, device, seed, queue):
+# %% ../nbs/02_collate.ipynb #d74c609c
+def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size, device, seed, threads, queue):
     "Run `steps` training steps in one packing `mode` and put the measurements in `queue`."
+    import contextlib
+    if threads: torch.set_num_threads(threads)
     from transformers import AutoTokenizer, AutoModelForCausalLM, GPTNeoXConfig
     from sftnb.demo import load_sample, demo_tokenizer_path
     torch.manual_seed(seed)
@@ -220,12 +222,14 @@ def _bench_mode(mode, steps, examples_per_step, vocab_size, attn_implementation,
     cfg = GPTNeoXConfig(vocab_size=vocab_size, hidden_size=512, num_hidden_layers=6, num_attention_heads=8,
                         intermediate_size=2048, max_position_embeddings=2048, rotary_pct=0.25, use_parallel_residual=True,
                         bos_token_id=0, eos_token_id=0, pad_token_id=1)
+    kernel = contextlib.ExitStack()  # held for the whole run: this process ends with it
     if attn_implementation == 'xformers':  # registered in this fresh process (imported here: attention builds on collate)
-        from sftnb.attention import register_xformers
+        from sftnb.attention import register_xformers, use_reference_kernel, segment_attention
         register_xformers()
+        if not str(device).startswith('cuda'): kernel.enter_context(use_reference_kernel(segment_attention))  # CPU stand-in for xFormers
     model = AutoModelForCausalLM.from_config(cfg, attn_implementation=attn_implementation).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    collate = PackCollator() if mode == 'packed' else PadCollator(tok)
+    collate = PadCollator(tok) if mode == 'padded' else PackCollator()
     batches = [collate(items[s*examples_per_step:(s+1)*examples_per_step]) for s in range(steps)]
     def step(b):
         loss = model(**{k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()}).loss
@@ -234,40 +238,51 @@ def _bench_mode(mode, steps, examples_per_step, vocab_size, attn_implementation,
     cuda = str(device).startswith('cuda')
     if cuda: torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for b in batches: step(b)
     if cuda: torch.cuda.synchronize()
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     peak = torch.cuda.max_memory_allocated() if cuda else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     real = sum(len(o['input_ids']) for o in items)
-    queue.put(dict(mode=mode, seconds=seconds, real_tokens=real, tokens_per_s=real / seconds, peak_bytes=peak,
+    queue.put(dict(mode=mode, attn_implementation=attn_implementation, seconds=seconds, real_tokens=real, tokens_per_s=real / seconds, peak_bytes=peak,
+                   tokens_per_cpu_s=real / cpu_seconds,
                    padding_fraction=float(np.mean([padding_fraction(b) for b in batches]))))
 
 def bench_packing(
-    steps:int=4,                         # timed training steps per mode (after one warm-up step)
-    examples_per_step:int=8,             # the same examples per step in both modes
+    steps:int=10,                        # timed training steps per mode (after one warm-up step)
+    examples_per_step:int=8,             # the same examples per step in every mode
     vocab_size:int=1024,                 # the demo tokenizer's; 50304 is Pythia's own
-    attn_implementation:str='sdpa',      # attention used by both modes
     device:str='cpu',                    # 'cuda' measures with `torch.cuda.max_memory_allocated`
     seed:int=0,                          # picks the examples and the weights
+    threads:int=1,                       # torch CPU threads per run (None: torch's default)
+    padded_attn:str='sdpa',              # attention of the padded baseline
+    packed_attn:str='xformers',          # attention of the packed run (on CPU, xFormers' stand-in `segment_attention`)
 )->dict: # throughput ratio, peak memory of both modes, padding fraction of both
     "Compare real-token throughput and peak memory of padded vs packed training steps on the bundled sample."
     import queue, sftnb.collate as module  # the module's own function: a spawned process cannot import a notebook's
     ctx = multiprocessing.get_context('spawn')
+    runs = {'padded': ('padded', padded_attn), 'packed': ('packed', packed_attn), 'packed_sdpa': ('packed', 'sdpa')}
     res = {}
-    for mode in ('padded', 'packed'):
+    for name, (mode, attn) in runs.items():
         q = ctx.Queue()
-        p = ctx.Process(target=module._bench_mode, args=(mode, steps, examples_per_step, vocab_size, attn_implementation, device, seed, q))
+        p = ctx.Process(target=module._bench_mode, args=(mode, attn, steps, examples_per_step, vocab_size, device, seed, threads, q))
         p.start()
-        while mode not in res:
-            try: res[mode] = q.get(timeout=1)
+        while name not in res:
+            try: res[name] = q.get(timeout=1)
             except queue.Empty:
-                if not p.is_alive(): raise RuntimeError(f"bench_packing: the {mode!r} run exited with code {p.exitcode} (see its error above)")
+                if not p.is_alive(): raise RuntimeError(f"bench_packing: the {name!r} run exited with code {p.exitcode} (see its error above)")
         p.join()
-    pad, pack = res['padded'], res['packed']
-    return dict(throughput_ratio=pack['tokens_per_s'] / pad['tokens_per_s'],
+    on_cpu = not str(device).startswith('cuda')
+    rate = 'tokens_per_cpu_s' if on_cpu else 'tokens_per_s'
+    pad, pack, dense = res['padded'], res['packed'], res['packed_sdpa']
+    return dict(throughput_ratio=pack[rate] / pad[rate], throughput_measure='real tokens per CPU-second' if on_cpu else 'real tokens per second',
+                wall_throughput_ratio=pack['tokens_per_s'] / pad['tokens_per_s'],
+                packed_sdpa_throughput_ratio=dense[rate] / pad[rate],
                 peak_memory_ratio=pack['peak_bytes'] / max(pad['peak_bytes'], 1),
-                padded_tokens_per_s=pad['tokens_per_s'], packed_tokens_per_s=pack['tokens_per_s'],
+                packed_sdpa_peak_memory_ratio=dense['peak_bytes'] / max(pad['peak_bytes'], 1),
+                padded_tokens_per_s=pad[rate], packed_tokens_per_s=pack[rate], packed_sdpa_tokens_per_s=dense[rate],
                 padded_peak_mib=pad['peak_bytes'] / 2**20, packed_peak_mib=pack['peak_bytes'] / 2**20,
+                packed_sdpa_peak_mib=dense['peak_bytes'] / 2**20,
                 padded_padding_fraction=pad['padding_fraction'], packed_padding_fraction=pack['padding_fraction'],
+                padded_attn=padded_attn, packed_attn=packed_attn + (' (CPU stand-in: segment_attention)' if on_cpu and packed_attn == 'xformers' else ''),
                 steps=steps, examples_per_step=examples_per_step, device=device)
