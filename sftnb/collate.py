@@ -205,8 +205,8 @@ def padding_fraction(batch:dict)->float: # 0 for packed batches
     return 1.0 - m.sum().item() / m.numel()
 
 # %% ../nbs/02_collate.ipynb #d74c609c
-def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size, device, seed, threads, queue):
-    "Run `steps` training steps in one packing `mode` and put the measurements in `queue`."
+def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size, device, seed, threads, queue, loss=None):
+    "Run `steps` training steps in one packing `mode` and put the measurements in `queue`; `loss` is 'module:function' of a `(model, batch)->(loss, outputs)` (default: the model's own loss)."
     import contextlib
     if threads: torch.set_num_threads(threads)
     from transformers import AutoTokenizer, AutoModelForCausalLM, GPTNeoXConfig
@@ -231,9 +231,12 @@ def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size,
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     collate = PadCollator(tok) if mode == 'padded' else PackCollator()
     batches = [collate(items[s*examples_per_step:(s+1)*examples_per_step]) for s in range(steps)]
+    if loss is not None:
+        import importlib; mod, fn = loss.split(':'); loss_fn = getattr(importlib.import_module(mod), fn)
+    else: loss_fn = lambda model, b: (model(**b).loss, None)
     def step(b):
-        loss = model(**{k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()}).loss
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        l = loss_fn(model, {k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()})[0]
+        l.backward(); opt.step(); opt.zero_grad(set_to_none=True)
     step(batches[0])  # warm-up: allocator, optimizer state
     cuda = str(device).startswith('cuda')
     if cuda: torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
@@ -244,7 +247,8 @@ def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size,
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     peak = torch.cuda.max_memory_allocated() if cuda else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     real = sum(len(o['input_ids']) for o in items)
-    queue.put(dict(mode=mode, attn_implementation=attn_implementation, seconds=seconds, real_tokens=real, tokens_per_s=real / seconds, peak_bytes=peak,
+    queue.put(dict(mode=mode, attn_implementation=attn_implementation, seconds=seconds, loss=loss,
+                   params=sum(p.numel() for p in model.parameters()) - model.get_input_embeddings().weight.numel(), real_tokens=real, tokens_per_s=real / seconds, peak_bytes=peak,
                    tokens_per_cpu_s=real / cpu_seconds,
                    padding_fraction=float(np.mean([padding_fraction(b) for b in batches]))))
 

@@ -6,12 +6,12 @@
 __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'DEMO_DEFAULTS', 'WEIGHT_FILES', 'ModelArguments', 'DataArguments',
            'LoraArguments', 'OtherArguments', 'translate_flags', 'parse_train_args', 'model_dtype', 'local_rank',
            'load_tokenizer', 'load_model', 'resize_embeddings', 'lora_config', 'apply_lora', 'supervised_loss',
-           'SFTTrainer', 'run_config', 'SaveArgsCallback', 'InterruptCallback', 'ProfilerCallback', 'loss_history',
-           'plot_losses', 'LivePlotCallback', 'checkpoint_complete', 'last_complete_checkpoint', 'load_training_data',
-           'TrainResult', 'build_trainer', 'train', 'closing_line', 'sftnb_train', 'bench_supervised_head',
-           'accelerate_config']
+           'SFTTrainer', 'restore_renamed_weights', 'run_config', 'SaveArgsCallback', 'InterruptCallback',
+           'ProfilerCallback', 'loss_history', 'plot_losses', 'LivePlotCallback', 'checkpoint_complete',
+           'last_complete_checkpoint', 'run_finished', 'load_training_data', 'TrainResult', 'build_trainer', 'train',
+           'closing_line', 'sftnb_train', 'bench_supervised_head', 'accelerate_config']
 
-# %% ../nbs/04_train.ipynb #f77010bc
+# %% ../nbs/04_train.ipynb #fd04b718
 import json, math, os, signal, sys, time, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
@@ -25,7 +25,7 @@ from .data import (IGNORE_INDEX, parse_special_tokens, add_special_tokens, load_
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import resolve_attn_implementation
 
-# %% ../nbs/04_train.ipynb #26df0dec
+# %% ../nbs/04_train.ipynb #d1ed3ca5
 @dataclass
 class ModelArguments:
     "Which model to fine-tune and how to load it."
@@ -64,7 +64,7 @@ class OtherArguments:
 
 ARG_CLASSES = (ModelArguments, DataArguments, LoraArguments, OtherArguments, TrainingArguments)
 
-# %% ../nbs/04_train.ipynb #87defe7f
+# %% ../nbs/04_train.ipynb #1cf6f7cd
 RENAMED_FLAGS = {'evaluation_strategy': 'eval_strategy', 'no_cuda': 'use_cpu',
                  'per_gpu_train_batch_size': 'per_device_train_batch_size', 'per_gpu_eval_batch_size': 'per_device_eval_batch_size'}
 DROPPED_FLAGS = {'logging_dir': 1, 'save_safetensors': 1}  # flag -> number of values it takes
@@ -82,7 +82,7 @@ def translate_flags(argv:list)->list: # argv with renamed flags translated and d
         out.append(arg)
     return out
 
-# %% ../nbs/04_train.ipynb #a8f8b7f9
+# %% ../nbs/04_train.ipynb #60d46400
 DEMO_DEFAULTS = dict(output_dir='sftnb-demo', do_train=True, do_eval=True, num_train_epochs=4, per_device_train_batch_size=16,
                      per_device_eval_batch_size=32, learning_rate=3e-3, lr_scheduler_type='cosine', warmup_steps=20, weight_decay=0.01,
                      logging_steps=10, eval_strategy='steps', eval_steps=100, save_strategy='steps', save_steps=100,
@@ -103,7 +103,7 @@ def parse_train_args(
     if _uses_demo(a[2:].split('=')[0] for a in argv if a.startswith('--')): parser.set_defaults(**DEMO_DEFAULTS)
     return parser.parse_args_into_dataclasses(argv)
 
-# %% ../nbs/04_train.ipynb #e45f515e
+# %% ../nbs/04_train.ipynb #259bee1e
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
     "The dtype to load weights in for these precision flags."
     if targs.bf16: return torch.bfloat16
@@ -123,7 +123,7 @@ def load_model(path, dtype=torch.float32, attn_implementation:str='sdpa', trust_
                                                      trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"--model_name_or_path {path}: cannot load a causal LM from it ({e})") from e
 
-# %% ../nbs/04_train.ipynb #b7ca82bd
+# %% ../nbs/04_train.ipynb #0c0937ed
 def _embedding_weights(model)->list:
     out, seen = [], set()
     for emb in (model.get_input_embeddings(), model.get_output_embeddings()):
@@ -143,7 +143,7 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
-# %% ../nbs/04_train.ipynb #9a83f6ec
+# %% ../nbs/04_train.ipynb #fc4e1a52
 def _module_name(model, module)->str:
     return next(n for n, m in model.named_modules() if m is module).split('.')[-1]
 
@@ -167,7 +167,7 @@ def apply_lora(model, largs:LoraArguments, train_embeddings:bool=False, gradient
     model.print_trainable_parameters()
     return model
 
-# %% ../nbs/04_train.ipynb #58fa5151
+# %% ../nbs/04_train.ipynb #8d5bac43
 def supervised_loss(
     model,                      # a causal LM that takes `logits_to_keep` (most transformers models do)
     inputs:dict,                # a batch with `labels`
@@ -184,7 +184,7 @@ def supervised_loss(
     denom = num_items_in_batch if num_items_in_batch is not None else (targets != IGNORE_INDEX).sum()
     return loss / denom, outputs
 
-# %% ../nbs/04_train.ipynb #c015edaf
+# %% ../nbs/04_train.ipynb #3639bd20
 class SFTTrainer(Trainer):
     "A `Trainer` with the supervised-only LM head, token-budget batches and a real-token count."
     def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, **kwargs):
@@ -202,6 +202,10 @@ class SFTTrainer(Trainer):
             loss = loss * self.accelerator.num_processes  # DDP averages gradients; the denominator is global
         return (loss, outputs) if return_outputs else loss
 
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
+        restore_renamed_weights(model or self.model, resume_from_checkpoint)
+
     def get_train_dataloader(self):
         if not self.max_tokens_per_batch: return super().get_train_dataloader()
         dl = budget_dataloader(self.train_dataset, self.train_lengths, self.data_collator, self.max_tokens_per_batch,
@@ -210,7 +214,28 @@ class SFTTrainer(Trainer):
                                rank=self.args.process_index, num_replicas=self.args.world_size)
         return dl
 
-# %% ../nbs/04_train.ipynb #296a93dc
+# %% ../nbs/04_train.ipynb #1ffaeeda
+def _checkpoint_weight_files(checkpoint:Path)->list:
+    index = checkpoint/'model.safetensors.index.json'
+    if index.exists(): return sorted({checkpoint/f for f in json.loads(index.read_text())['weight_map'].values()})
+    return [checkpoint/'model.safetensors'] if (checkpoint/'model.safetensors').exists() else []
+
+def restore_renamed_weights(model, checkpoint)->list: # the parameter names that were restored
+    "Load the weights of `checkpoint` whose saved names transformers renames on load and a plain `load_state_dict` misses."
+    from safetensors.torch import load_file
+    from transformers.conversion_mapping import get_model_conversion_mapping
+    from transformers.core_model_loading import WeightRenaming, apply_renamings
+    own = model.state_dict()
+    try: renamings = [t for t in get_model_conversion_mapping(model) if isinstance(t, WeightRenaming)]
+    except Exception: return []  # not a transformers model (e.g. a PEFT adapter resumes through PEFT)
+    fixed = {}
+    for f in _checkpoint_weight_files(Path(checkpoint)):
+        for k, v in load_file(f).items():
+            if k not in own and (name := apply_renamings(k, renamings)) in own: fixed[name] = v
+    if fixed: model.load_state_dict(fixed, strict=False)
+    return sorted(fixed)
+
+# %% ../nbs/04_train.ipynb #a7523162
 def run_config(*arg_objs)->dict:
     "The JSON-able dict of all the run's arguments (TrainingArguments included)."
     out = {}
@@ -226,7 +251,7 @@ class SaveArgsCallback(TrainerCallback):
         ckpt = Path(args.output_dir)/f'{PREFIX_CHECKPOINT_DIR}-{state.global_step}'
         if state.is_world_process_zero and ckpt.exists(): (ckpt/'sftnb_args.json').write_text(json.dumps(self.config, indent=2))
 
-# %% ../nbs/04_train.ipynb #364d1b93
+# %% ../nbs/04_train.ipynb #43ae19eb
 class InterruptCallback(TrainerCallback):
     "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop."
     def __init__(self, signals=(signal.SIGINT, signal.SIGTERM)): self.signals, self.received, self._old = signals, None, {}
@@ -242,7 +267,7 @@ class InterruptCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         for s, h in self._old.items(): signal.signal(s, h)
 
-# %% ../nbs/04_train.ipynb #93c71b3d
+# %% ../nbs/04_train.ipynb #fea97c32
 class ProfilerCallback(TrainerCallback):
     "Profile steps `wait+warmup` to `wait+warmup+active` with `torch.profiler` into `out_dir`."
     def __init__(self, out_dir, wait:int=1, warmup:int=1, active:int=3):
@@ -255,7 +280,7 @@ class ProfilerCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs): self.prof.step()
     def on_train_end(self, args, state, control, **kwargs): self.prof.stop()
 
-# %% ../nbs/04_train.ipynb #64b84425
+# %% ../nbs/04_train.ipynb #09cf2d94
 def loss_history(log_history:list)->dict: # {'train': [(step, loss)], 'eval': [(step, loss)]}
     "Training and evaluation losses by step from a Trainer's `state.log_history`."
     return {'train': [(h['step'], h['loss']) for h in log_history if 'loss' in h],
@@ -274,7 +299,7 @@ def plot_losses(log_history:list, path=None, ax=None):
     if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
 
-# %% ../nbs/04_train.ipynb #ae24a208
+# %% ../nbs/04_train.ipynb #db96dc46
 class LivePlotCallback(TrainerCallback):
     "Redraw the training/evaluation loss plot in the notebook output at every log."
     def __init__(self, every:int=1): self.every, self.handle, self.n = every, None, 0
@@ -289,7 +314,7 @@ class LivePlotCallback(TrainerCallback):
         if self.handle is None: self.handle = display(img, display_id=True)
         else: self.handle.update(img)
 
-# %% ../nbs/04_train.ipynb #1c15a479
+# %% ../nbs/04_train.ipynb #26add6b5
 WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json',
                 'adapter_model.safetensors', 'adapter_model.bin')
 
@@ -306,7 +331,14 @@ def last_complete_checkpoint(output_dir)->Path|None:
         warnings.warn(f"skipping incomplete checkpoint {p}")
     return None
 
-# %% ../nbs/04_train.ipynb #b61e7d8d
+# %% ../nbs/04_train.ipynb #7dd270a4
+def run_finished(checkpoint, targs:TrainingArguments)->bool:
+    "Whether `checkpoint` is the end of a run with these arguments."
+    state = json.loads((Path(checkpoint)/'trainer_state.json').read_text())
+    if targs.max_steps > 0: return state['global_step'] >= targs.max_steps
+    return state.get('epoch', 0) >= targs.num_train_epochs - 1e-6
+
+# %% ../nbs/04_train.ipynb #47657c7f
 def load_training_data(
     path,                   # tokenized Arrow file or JSONL
     tokenizer,              # the tokenizer *before* extra special tokens are added
@@ -323,7 +355,7 @@ def load_training_data(
     check_tokenized(p, tokenizer, add_special_tokens=special_tokens)
     return load_tokenized(p)
 
-# %% ../nbs/04_train.ipynb #bd85ff07
+# %% ../nbs/04_train.ipynb #82644e95
 @dataclass
 class TrainResult:
     "What a run did and where it put things."
@@ -380,14 +412,19 @@ def train(
     out = Path(targs.output_dir)
     resume = targs.resume_from_checkpoint or (None if oargs.overwrite_output_dir else last_complete_checkpoint(out))
     metrics, start = {}, time.time()
-    if targs.do_train:
+    finished = resume is not None and run_finished(resume, targs)
+    if finished:  # the Trainer would take one more step past the end
+        from transformers import TrainerState
+        trainer.state = TrainerState.load_from_json(str(Path(resume)/'trainer_state.json'))
+        print(f"sftnb: {out} already holds the finished run ({resume.name}); nothing to train")
+    elif targs.do_train:
         if resume: print(f"sftnb: resuming from {resume}")
         metrics.update(trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics)
     elapsed = time.time() - start
     interrupted = interrupt.received
     tokens_per_second = trainer.real_tokens * trainer.args.world_size / max(elapsed, 1e-9)
     plot = None
-    if not interrupted:
+    if not interrupted and not finished:
         if targs.do_eval and trainer.eval_dataset is not None: metrics.update(trainer.evaluate())
         if targs.do_train:
             trainer.save_model()
@@ -407,13 +444,13 @@ def closing_line(res:TrainResult)->str:
     return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
-# %% ../nbs/04_train.ipynb #c4a74514
+# %% ../nbs/04_train.ipynb #2f45dd7c
 def sftnb_train(argv:list|None=None):
     "Command-line entry point: `sftnb_train [--flags]`; exits with 128+signal after an interruption checkpoint."
     res = train(sys.argv[1:] if argv is None else argv)
     if res.interrupted: sys.exit(128 + res.interrupted)
 
-# %% ../nbs/04_train.ipynb #ae4e5275
+# %% ../nbs/04_train.ipynb #a4966ec2
 def _bench_head_worker(supervised:bool, vocab:int, steps:int, batch:int, prompt_len:int, gen_len:int, hidden:int, layers:int, queue):
     import resource
     torch.manual_seed(0)
@@ -461,7 +498,7 @@ def bench_supervised_head(
     res['peak_memory_ratio'] = res['supervised']['peak_bytes'] / max(res['standard']['peak_bytes'], 1)
     return res
 
-# %% ../nbs/04_train.ipynb #31fc1237
+# %% ../nbs/04_train.ipynb #b496137b
 def accelerate_config(name:str)->Path:
     "Path of the example `accelerate` config `name` shipped in `sftnb/configs`."
     from importlib.resources import files
