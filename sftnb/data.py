@@ -9,7 +9,7 @@ __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'add_special_tokens_', 'pa
            'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example', 'tokenize_cli', 'sftnb_tokenize',
            'bench_tokenize']
 
-# %% ../nbs/01_data.ipynb #265e5396
+# %% ../nbs/01_data.ipynb #81b4b115
 import hashlib, itertools, json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
@@ -21,7 +21,7 @@ from tokenizers import AddedToken
 from fastcore.script import call_parse, store_true, Param
 from tqdm.auto import tqdm
 
-# %% ../nbs/01_data.ipynb #8bf6b36e
+# %% ../nbs/01_data.ipynb #a18aa8d5
 def parse_special_tokens(
     spec:str|list|None, # "<|user|>,<|model|>", a list of tokens, or None
 )->list:                # the tokens, without blanks or duplicates
@@ -40,7 +40,7 @@ def add_special_tokens(
     added = [AddedToken(t, lstrip=True, rstrip=True, special=True, normalized=False) for t in tokens]
     return tokenizer.add_special_tokens({'extra_special_tokens': added}, replace_extra_special_tokens=False)
 
-# %% ../nbs/01_data.ipynb #881d89db
+# %% ../nbs/01_data.ipynb #c64b631b
 IGNORE_INDEX = -100
 
 def eos_id(tokenizer)->int:
@@ -68,7 +68,7 @@ def labels_from_spans(
     for s, e in zip(spans[::2], spans[1::2]): labels[s:e] = input_ids[s:e]
     return labels
 
-# %% ../nbs/01_data.ipynb #b7f2a560
+# %% ../nbs/01_data.ipynb #ee49865c
 MODES = ('sft', 'uft')
 
 def _need_str(obj, key, where):
@@ -102,7 +102,7 @@ def parse_line(
     if 'messages' in obj and 'prompt' not in obj: return ('chat', _check_messages(obj['messages'], where))
     return ('pg', _need_str(obj, 'prompt', where), _need_str(obj, 'generation', where))
 
-# %% ../nbs/01_data.ipynb #bdebe90b
+# %% ../nbs/01_data.ipynb #49800564
 def _render(tokenizer, msgs, gen_prompt=False):
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen_prompt)
 
@@ -127,7 +127,7 @@ def chat_spans(
         if e > s: spans += [s, e]
     return ids, spans
 
-# %% ../nbs/01_data.ipynb #c3418c27
+# %% ../nbs/01_data.ipynb #a9900222
 def tokenizer_identity(tokenizer)->dict:
     "Name, content hash, vocabulary size and special ids of `tokenizer`."
     state = json.loads(tokenizer.backend_tokenizer.to_str())
@@ -141,7 +141,7 @@ def id_dtype(vocab_size:int):
     "The smallest unsigned numpy integer type that holds ids below `vocab_size`."
     return np.uint8 if vocab_size <= 2**8 else np.uint16 if vocab_size <= 2**16 else np.uint32
 
-# %% ../nbs/01_data.ipynb #3a6824d8
+# %% ../nbs/01_data.ipynb #b4982d96
 @dataclass
 class TokenizeStats:
     "What `tokenize_file` read, kept and dropped, and the token totals of what it wrote."
@@ -169,7 +169,7 @@ def stats_path(output)->Path:
     output = Path(output)
     return output.with_name(output.stem + '.stats.json')
 
-# %% ../nbs/01_data.ipynb #7a32c9b4
+# %% ../nbs/01_data.ipynb #fc82e632
 FORMAT_VERSION = 1
 
 def _schema(dtype, meta:dict)->pa.Schema:
@@ -211,7 +211,7 @@ def _encode_chunk(tokenizer, chunk):
     chats = [chat_spans(tokenizer, it[1], where) for where, it in chunk if it[0] == 'chat']
     return prompts, gens, texts, chats
 
-# %% ../nbs/01_data.ipynb #91788b88
+# %% ../nbs/01_data.ipynb #0b54a7dd
 def _rows(chunk, encoded, eos, max_length, on_long, stats):
     "Pieces of ids, spans and lengths of the kept rows of one encoded chunk."
     prompts, gens, texts, chats = (iter(x) for x in encoded)
@@ -259,7 +259,7 @@ def _record_batch(schema, dtype, pieces, spans, lengths)->pa.RecordBatch:
 def _supervised_tokens(spans)->int:
     return sum(e - s for sp in spans for s, e in zip(sp[::2], sp[1::2]))
 
-# %% ../nbs/01_data.ipynb #f4f78233
+# %% ../nbs/01_data.ipynb #61fa82ea
 def tokenize_file(
     path:Path,                  # JSONL file: `prompt`/`generation` or `messages` lines ('sft'), `text` lines ('uft')
     tokenizer,                  # a fast Hugging Face tokenizer with an EOS token (a path is loaded with `AutoTokenizer`)
@@ -332,7 +332,7 @@ def tokenize_file(
 
 add_special_tokens_ = add_special_tokens  # `tokenize_file`'s parameter shadows the function inside it
 
-# %% ../nbs/01_data.ipynb #028d2ff1
+# %% ../nbs/01_data.ipynb #36d9638e
 def _to_items(batch:dict)->dict:
     ids = [list(map(int, r)) for r in batch['input_ids']]
     return {'input_ids': ids, 'labels': [labels_from_spans(r, s) for r, s in zip(ids, batch['spans'])], 'length': batch['length']}
@@ -364,7 +364,7 @@ def tokenized_metadata(
     if b'sftnb' not in meta: raise ValueError(f"{path} has no sftnb metadata: tokenize it again with sftnb_tokenize")
     return json.loads(meta[b'sftnb'])
 
-# %% ../nbs/01_data.ipynb #6ea9765a
+# %% ../nbs/01_data.ipynb #f1d45eab
 def _int64_layout(path)->pa.Table:
     "The rows of a tokenized file in the original tool's layout: int64 `input_ids` and int64 `labels` columns."
     t = datasets.Dataset.from_file(str(path)).data.table
@@ -378,7 +378,7 @@ def _int64_layout(path)->pa.Table:
     off = pa.array(offsets.astype(np.int32))
     return pa.table({'input_ids': pa.ListArray.from_arrays(off, pa.array(flat)), 'labels': pa.ListArray.from_arrays(off, pa.array(labels))})
 
-# %% ../nbs/01_data.ipynb #975815a0
+# %% ../nbs/01_data.ipynb #66b90fde
 def check_tokenized(
     path:Path,                              # an Arrow file written by `tokenize_file`
     tokenizer,                              # the tokenizer training will use
@@ -399,7 +399,7 @@ def check_tokenized(
         raise ValueError(f"{path} was tokenized in {meta['settings']['mode']!r} mode, not {mode!r}")
     return meta
 
-# %% ../nbs/01_data.ipynb #b1911a3e
+# %% ../nbs/01_data.ipynb #cccf0b4c
 def tokenize_cached(
     jsonl_path:Path,        # the JSONL file
     tokenizer,              # a fast tokenizer (before adding special tokens)
@@ -421,7 +421,7 @@ def tokenize_cached(
         tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, **settings)  # a copy: adding special tokens is training's job
     return out
 
-# %% ../nbs/01_data.ipynb #a7c4db23
+# %% ../nbs/01_data.ipynb #afd3f397
 def _in_notebook()->bool:
     try: return get_ipython().__class__.__name__ == 'ZMQInteractiveShell'
     except NameError: return False
@@ -451,7 +451,7 @@ def show_example(
     h = HTML(f'<pre style="white-space:pre-wrap">{body}</pre>')
     display(h); return h
 
-# %% ../nbs/01_data.ipynb #48b5aea6
+# %% ../nbs/01_data.ipynb #a0141ecf
 @call_parse
 def tokenize_cli(
     input_file:Param("JSONL file to tokenize", str, required=True)=None,
@@ -485,7 +485,7 @@ def sftnb_tokenize(argv:list|None=None):
     sys.argv = [sys.argv[0]] + _underscore_flags(sys.argv[1:] if argv is None else list(argv))
     tokenize_cli()  # returns None: console scripts `sys.exit` with what the entry point returns
 
-# %% ../nbs/01_data.ipynb #0f57cead
+# %% ../nbs/01_data.ipynb #fbe9677b
 def _bench_examples(n, tokens, seed=0):
     "`n` prompt-heavy demo examples whose prompts have about `tokens` tokens with the neox demo tokenizer."
     from sftnb.demo import make_sample
