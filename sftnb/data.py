@@ -9,7 +9,7 @@ __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'add_special_tokens_', 'pa
            'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example', 'tokenize_cli', 'sftnb_tokenize',
            'bench_tokenize']
 
-# %% ../nbs/01_data.ipynb #9b807612
+# %% ../nbs/01_data.ipynb #81b4b115
 import hashlib, itertools, json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
@@ -21,7 +21,7 @@ from tokenizers import AddedToken
 from fastcore.script import call_parse, store_true, Param
 from tqdm.auto import tqdm
 
-# %% ../nbs/01_data.ipynb #a4483081
+# %% ../nbs/01_data.ipynb #a18aa8d5
 def parse_special_tokens(
     spec:str|list|None, # "<|user|>,<|model|>", a list of tokens, or None
 )->list:                # the tokens, without blanks or duplicates
@@ -40,7 +40,7 @@ def add_special_tokens(
     added = [AddedToken(t, lstrip=True, rstrip=True, special=True, normalized=False) for t in tokens]
     return tokenizer.add_special_tokens({'extra_special_tokens': added}, replace_extra_special_tokens=False)
 
-# %% ../nbs/01_data.ipynb #1b9b7421
+# %% ../nbs/01_data.ipynb #c64b631b
 IGNORE_INDEX = -100
 
 def eos_id(tokenizer)->int:
@@ -68,7 +68,7 @@ def labels_from_spans(
     for s, e in zip(spans[::2], spans[1::2]): labels[s:e] = input_ids[s:e]
     return labels
 
-# %% ../nbs/01_data.ipynb #08c8faf9
+# %% ../nbs/01_data.ipynb #ee49865c
 MODES = ('sft', 'uft')
 
 def _need_str(obj, key, where):
@@ -102,7 +102,7 @@ def parse_line(
     if 'messages' in obj and 'prompt' not in obj: return ('chat', _check_messages(obj['messages'], where))
     return ('pg', _need_str(obj, 'prompt', where), _need_str(obj, 'generation', where))
 
-# %% ../nbs/01_data.ipynb #c9aff0b9
+# %% ../nbs/01_data.ipynb #49800564
 def _render(tokenizer, msgs, gen_prompt=False):
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen_prompt)
 
@@ -127,7 +127,7 @@ def chat_spans(
         if e > s: spans += [s, e]
     return ids, spans
 
-# %% ../nbs/01_data.ipynb #c59e302a
+# %% ../nbs/01_data.ipynb #a9900222
 def tokenizer_identity(tokenizer)->dict:
     "Name, content hash, vocabulary size and special ids of `tokenizer`."
     state = json.loads(tokenizer.backend_tokenizer.to_str())
@@ -141,7 +141,7 @@ def id_dtype(vocab_size:int):
     "The smallest unsigned numpy integer type that holds ids below `vocab_size`."
     return np.uint8 if vocab_size <= 2**8 else np.uint16 if vocab_size <= 2**16 else np.uint32
 
-# %% ../nbs/01_data.ipynb #74b62dd6
+# %% ../nbs/01_data.ipynb #b4982d96
 @dataclass
 class TokenizeStats:
     "What `tokenize_file` read, kept and dropped, and the token totals of what it wrote."
@@ -169,7 +169,7 @@ def stats_path(output)->Path:
     output = Path(output)
     return output.with_name(output.stem + '.stats.json')
 
-# %% ../nbs/01_data.ipynb #4e1d3f0a
+# %% ../nbs/01_data.ipynb #fc82e632
 FORMAT_VERSION = 1
 
 def _schema(dtype, meta:dict)->pa.Schema:
@@ -200,17 +200,18 @@ def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar):
     if chunk: yield chunk
 
 def _encode_chunk(tokenizer, chunk):
-    "Encode one chunk: token-id lists for prompts/generations/texts, (ids, spans) for chats."
+    "Encode one chunk: `Encoding`s of prompts, generations and texts, (ids, spans) of chats."
     bt = tokenizer.backend_tokenizer
     pg = [it for _, it in chunk if it[0] == 'pg']
     texts = [it[1] for _, it in chunk if it[0] == 'text']
-    prompts = [e.ids for e in bt.encode_batch_fast([it[1] for it in pg], add_special_tokens=True)] if pg else []
-    gens = [e.ids for e in bt.encode_batch_fast([it[2] for it in pg], add_special_tokens=False)] if pg else []
-    texts = [e.ids for e in bt.encode_batch_fast(texts, add_special_tokens=True)] if texts else []
+    # the ids are read from the `Encoding`s in the main thread: here the GIL stays free while Rust encodes on all cores
+    prompts = bt.encode_batch_fast([it[1] for it in pg], add_special_tokens=True) if pg else []
+    gens = bt.encode_batch_fast([it[2] for it in pg], add_special_tokens=False) if pg else []
+    texts = bt.encode_batch_fast(texts, add_special_tokens=True) if texts else []
     chats = [chat_spans(tokenizer, it[1], where) for where, it in chunk if it[0] == 'chat']
     return prompts, gens, texts, chats
 
-# %% ../nbs/01_data.ipynb #7b40dde6
+# %% ../nbs/01_data.ipynb #0b54a7dd
 def _rows(chunk, encoded, eos, max_length, on_long, stats):
     "Pieces of ids, spans and lengths of the kept rows of one encoded chunk."
     prompts, gens, texts, chats = (iter(x) for x in encoded)
@@ -226,7 +227,7 @@ def _rows(chunk, encoded, eos, max_length, on_long, stats):
     for _, item in chunk:
         kind = item[0]
         if kind == 'pg':
-            p, g = next(prompts), next(gens)
+            p, g = next(prompts).ids, next(gens).ids
             if not g: stats.dropped['empty_generation'] += 1; continue
             n = len(p) + len(g) + 1
             keep([p, g, (eos,)], n, [len(p), n])   # the `supervise` rule: loss on generation + EOS
@@ -235,7 +236,7 @@ def _rows(chunk, encoded, eos, max_length, on_long, stats):
             if not sp: stats.dropped['empty_generation'] += 1; continue
             keep([ids], len(ids), sp)
         else:
-            ids = next(texts)
+            ids = next(texts).ids
             if not ids: stats.dropped['empty_generation'] += 1; continue
             ids.append(eos); stats.kept += 1
             for s in range(0, len(ids), max_length):
@@ -258,7 +259,7 @@ def _record_batch(schema, dtype, pieces, spans, lengths)->pa.RecordBatch:
 def _supervised_tokens(spans)->int:
     return sum(e - s for sp in spans for s, e in zip(sp[::2], sp[1::2]))
 
-# %% ../nbs/01_data.ipynb #802ba9be
+# %% ../nbs/01_data.ipynb #61fa82ea
 def tokenize_file(
     path:Path,                  # JSONL file: `prompt`/`generation` or `messages` lines ('sft'), `text` lines ('uft')
     tokenizer,                  # a fast Hugging Face tokenizer with an EOS token (a path is loaded with `AutoTokenizer`)
@@ -331,7 +332,7 @@ def tokenize_file(
 
 add_special_tokens_ = add_special_tokens  # `tokenize_file`'s parameter shadows the function inside it
 
-# %% ../nbs/01_data.ipynb #fddd9af0
+# %% ../nbs/01_data.ipynb #36d9638e
 def _to_items(batch:dict)->dict:
     ids = [list(map(int, r)) for r in batch['input_ids']]
     return {'input_ids': ids, 'labels': [labels_from_spans(r, s) for r, s in zip(ids, batch['spans'])], 'length': batch['length']}
@@ -363,7 +364,21 @@ def tokenized_metadata(
     if b'sftnb' not in meta: raise ValueError(f"{path} has no sftnb metadata: tokenize it again with sftnb_tokenize")
     return json.loads(meta[b'sftnb'])
 
-# %% ../nbs/01_data.ipynb #6d3d2737
+# %% ../nbs/01_data.ipynb #f1d45eab
+def _int64_layout(path)->pa.Table:
+    "The rows of a tokenized file in the original tool's layout: int64 `input_ids` and int64 `labels` columns."
+    t = datasets.Dataset.from_file(str(path)).data.table
+    ids, spans = t['input_ids'].combine_chunks(), t['spans'].combine_chunks()
+    offsets, flat = ids.offsets.to_numpy().astype(np.int64), ids.values.to_numpy().astype(np.int64)
+    span_rows = np.repeat(np.arange(len(spans)), np.diff(spans.offsets.to_numpy()))
+    sv = spans.values.to_numpy().astype(np.int64)
+    edges = np.zeros(len(flat) + 1, np.int64)  # +1 where a span starts, -1 where it ends
+    np.add.at(edges, offsets[span_rows[::2]] + sv[::2], 1); np.add.at(edges, offsets[span_rows[1::2]] + sv[1::2], -1)
+    labels = np.where(np.cumsum(edges)[:-1] > 0, flat, IGNORE_INDEX)
+    off = pa.array(offsets.astype(np.int32))
+    return pa.table({'input_ids': pa.ListArray.from_arrays(off, pa.array(flat)), 'labels': pa.ListArray.from_arrays(off, pa.array(labels))})
+
+# %% ../nbs/01_data.ipynb #66b90fde
 def check_tokenized(
     path:Path,                              # an Arrow file written by `tokenize_file`
     tokenizer,                              # the tokenizer training will use
@@ -384,7 +399,7 @@ def check_tokenized(
         raise ValueError(f"{path} was tokenized in {meta['settings']['mode']!r} mode, not {mode!r}")
     return meta
 
-# %% ../nbs/01_data.ipynb #56fbb4ce
+# %% ../nbs/01_data.ipynb #cccf0b4c
 def tokenize_cached(
     jsonl_path:Path,        # the JSONL file
     tokenizer,              # a fast tokenizer (before adding special tokens)
@@ -406,7 +421,7 @@ def tokenize_cached(
         tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, **settings)  # a copy: adding special tokens is training's job
     return out
 
-# %% ../nbs/01_data.ipynb #a79654f6
+# %% ../nbs/01_data.ipynb #afd3f397
 def _in_notebook()->bool:
     try: return get_ipython().__class__.__name__ == 'ZMQInteractiveShell'
     except NameError: return False
@@ -436,7 +451,7 @@ def show_example(
     h = HTML(f'<pre style="white-space:pre-wrap">{body}</pre>')
     display(h); return h
 
-# %% ../nbs/01_data.ipynb #f3869852
+# %% ../nbs/01_data.ipynb #a0141ecf
 @call_parse
 def tokenize_cli(
     input_file:Param("JSONL file to tokenize", str, required=True)=None,
@@ -468,9 +483,9 @@ def _underscore_flags(argv:list)->list:
 def sftnb_tokenize(argv:list|None=None):
     "Console entry point: the original tool's dashed flags, mapped onto `tokenize_cli`."
     sys.argv = [sys.argv[0]] + _underscore_flags(sys.argv[1:] if argv is None else list(argv))
-    return tokenize_cli()
+    tokenize_cli()  # returns None: console scripts `sys.exit` with what the entry point returns
 
-# %% ../nbs/01_data.ipynb #23c704a7
+# %% ../nbs/01_data.ipynb #fbe9677b
 def _bench_examples(n, tokens, seed=0):
     "`n` prompt-heavy demo examples whose prompts have about `tokens` tokens with the neox demo tokenizer."
     from sftnb.demo import make_sample
@@ -487,7 +502,7 @@ def bench_tokenize(
     kind:str='neox',        # demo tokenizer
     folder:Path|None=None,  # where to write (default: a temporary folder)
     repeats:int=3,          # best of `repeats` for both timings
-)->dict:                    # the time and size ratios and what they came from
+)->dict:                    # time_ratio (wall), size_ratio, cpu_ratio (CPU time of all threads) and what they came from
     "Time `tokenize_file` against the raw batched `encode_batch`, and size the file against int64 ids + labels."
     import tempfile, shutil
     from transformers import AutoTokenizer
@@ -500,24 +515,22 @@ def bench_tokenize(
         src.write_text(''.join(json.dumps(e) + '\n' for e in exs), encoding='utf-8')
         prompts, gens = [e['prompt'] for e in exs], [e['generation'] for e in exs]
         bt = tok.backend_tokenizer
-        def raw():
-            t = time.perf_counter()
-            bt.encode_batch(prompts, add_special_tokens=True); bt.encode_batch(gens, add_special_tokens=False)
-            return time.perf_counter() - t
-        def ours():
-            t = time.perf_counter(); st = tokenize_file(src, tok, d/'bench.arrow', progress=False)
-            return time.perf_counter() - t, st
-        raw(); t_raw, t_ours = [], []
-        for _ in range(repeats): t_raw.append(raw()); t, st = ours(); t_ours.append(t)
-        ds = load_tokenized(d/'bench.arrow')
-        ids = ds.with_format('arrow')[:]['input_ids']
-        lens = np.asarray(ds.with_format('numpy', columns=['length'])['length'])
-        labels = [labels_from_spans(r, s) for r, s in zip(ids.to_pylist(), ds.with_format('arrow')[:]['spans'].to_pylist())]
-        orig = pa.table({'input_ids': ids.cast(pa.list_(pa.int64())), 'labels': pa.array(labels, pa.list_(pa.int64()))})
+        def timed(f):
+            w, c = time.perf_counter(), time.process_time(); r = f()
+            return time.perf_counter() - w, time.process_time() - c, r
+        raw = lambda: (bt.encode_batch(prompts, add_special_tokens=True), bt.encode_batch(gens, add_special_tokens=False))
+        ours = lambda: tokenize_file(src, tok, d/'bench.arrow', progress=False)
+        raw(); runs_raw, runs_ours = [], []
+        for _ in range(repeats):  # interleaved, best of `repeats`: other load on the machine hits both alike
+            runs_raw.append(timed(raw)[:2]); *t, st = timed(ours); runs_ours.append(t)
+        (w_raw, c_raw), (w_ours, c_ours) = min(runs_raw), min(runs_ours)
+        orig = _int64_layout(d/'bench.arrow')
         with pa.OSFile(str(d/'orig.arrow'), 'wb') as f, pa.ipc.new_stream(f, orig.schema) as w: w.write_table(orig)
+        lens = np.diff(orig['input_ids'].combine_chunks().offsets.to_numpy())
         size, size_orig = (d/'bench.arrow').stat().st_size, (d/'orig.arrow').stat().st_size
-        return dict(time_ratio=round(min(t_ours)/min(t_raw), 3), size_ratio=round(size/size_orig, 3),
-                    seconds=round(min(t_ours), 3), raw_encode_seconds=round(min(t_raw), 3), examples=st.kept,
+        return dict(time_ratio=round(w_ours/w_raw, 3), size_ratio=round(size/size_orig, 3),
+                    cpu_ratio=round(min(c for _, c in runs_ours)/min(c for _, c in runs_raw), 3),
+                    seconds=round(w_ours, 3), raw_encode_seconds=round(w_raw, 3), examples=st.kept,
                     mean_tokens=round(float(lens.mean()), 1), bytes=size, original_bytes=size_orig, cores=os.cpu_count())
     finally:
         if folder is None: shutil.rmtree(d, ignore_errors=True)
