@@ -9,9 +9,9 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'DEMO_DEFAULTS', 'WE
            'SFTTrainer', 'restore_renamed_weights', 'run_config', 'SaveArgsCallback', 'InterruptCallback',
            'ProfilerCallback', 'loss_history', 'plot_losses', 'LivePlotCallback', 'checkpoint_complete',
            'last_complete_checkpoint', 'run_finished', 'load_training_data', 'TrainResult', 'build_trainer', 'train',
-           'closing_line', 'sftnb_train', 'bench_supervised_head', 'accelerate_config']
+           'closing_line', 'sftnb_train', 'accelerate_config', 'bench_supervised_head']
 
-# %% ../nbs/04_train.ipynb #fd04b718
+# %% ../nbs/04_train.ipynb #22cbff83
 import json, math, os, signal, sys, time, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
@@ -25,7 +25,7 @@ from .data import (IGNORE_INDEX, parse_special_tokens, add_special_tokens, load_
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import resolve_attn_implementation
 
-# %% ../nbs/04_train.ipynb #d1ed3ca5
+# %% ../nbs/04_train.ipynb #aeae3cbc
 @dataclass
 class ModelArguments:
     "Which model to fine-tune and how to load it."
@@ -64,7 +64,7 @@ class OtherArguments:
 
 ARG_CLASSES = (ModelArguments, DataArguments, LoraArguments, OtherArguments, TrainingArguments)
 
-# %% ../nbs/04_train.ipynb #1cf6f7cd
+# %% ../nbs/04_train.ipynb #696a5efa
 RENAMED_FLAGS = {'evaluation_strategy': 'eval_strategy', 'no_cuda': 'use_cpu',
                  'per_gpu_train_batch_size': 'per_device_train_batch_size', 'per_gpu_eval_batch_size': 'per_device_eval_batch_size'}
 DROPPED_FLAGS = {'logging_dir': 1, 'save_safetensors': 1}  # flag -> number of values it takes
@@ -82,7 +82,7 @@ def translate_flags(argv:list)->list: # argv with renamed flags translated and d
         out.append(arg)
     return out
 
-# %% ../nbs/04_train.ipynb #60d46400
+# %% ../nbs/04_train.ipynb #63a54514
 DEMO_DEFAULTS = dict(output_dir='sftnb-demo', do_train=True, do_eval=True, num_train_epochs=4, per_device_train_batch_size=16,
                      per_device_eval_batch_size=32, learning_rate=3e-3, lr_scheduler_type='cosine', warmup_steps=20, weight_decay=0.01,
                      logging_steps=10, eval_strategy='steps', eval_steps=100, save_strategy='steps', save_steps=100,
@@ -90,20 +90,24 @@ DEMO_DEFAULTS = dict(output_dir='sftnb-demo', do_train=True, do_eval=True, num_t
 
 def _uses_demo(keys)->bool: return not ({'model_name_or_path', 'train_file'} & set(keys))
 
+def _no_accelerator()->bool: return not (torch.cuda.is_available() or torch.backends.mps.is_available())
+
 def parse_train_args(
     argv:list|None=None,    # command-line arguments (default: `sys.argv[1:]`, unless `kwargs` are given)
     **kwargs,               # the same arguments as keywords, for notebook users
 )->tuple:                   # (ModelArguments, DataArguments, LoraArguments, OtherArguments, TrainingArguments)
-    "Parse `sftnb_train`'s arguments; with neither a model nor a training file, apply `DEMO_DEFAULTS`."
+    "Parse `sftnb_train`'s arguments (`--do_train` is on by default); with neither a model nor a training file, apply `DEMO_DEFAULTS`."
     parser = HfArgumentParser(ARG_CLASSES)
+    base = {'do_train': True, **({'use_cpu': True} if _no_accelerator() else {})}  # without use_cpu, CPU processes form no DDP group
     if kwargs or argv == []:
-        if _uses_demo(kwargs): kwargs = {**DEMO_DEFAULTS, **kwargs}
+        kwargs = {**base, **(DEMO_DEFAULTS if _uses_demo(kwargs) else {}), **kwargs}
         return parser.parse_dict(kwargs)
     argv = translate_flags(sys.argv[1:] if argv is None else list(argv))
+    parser.set_defaults(**base)
     if _uses_demo(a[2:].split('=')[0] for a in argv if a.startswith('--')): parser.set_defaults(**DEMO_DEFAULTS)
     return parser.parse_args_into_dataclasses(argv)
 
-# %% ../nbs/04_train.ipynb #259bee1e
+# %% ../nbs/04_train.ipynb #387d127c
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
     "The dtype to load weights in for these precision flags."
     if targs.bf16: return torch.bfloat16
@@ -123,7 +127,7 @@ def load_model(path, dtype=torch.float32, attn_implementation:str='sdpa', trust_
                                                      trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"--model_name_or_path {path}: cannot load a causal LM from it ({e})") from e
 
-# %% ../nbs/04_train.ipynb #0c0937ed
+# %% ../nbs/04_train.ipynb #a8ecfb44
 def _embedding_weights(model)->list:
     out, seen = [], set()
     for emb in (model.get_input_embeddings(), model.get_output_embeddings()):
@@ -143,7 +147,7 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
-# %% ../nbs/04_train.ipynb #fc4e1a52
+# %% ../nbs/04_train.ipynb #0ffe18f1
 def _module_name(model, module)->str:
     return next(n for n, m in model.named_modules() if m is module).split('.')[-1]
 
@@ -167,7 +171,7 @@ def apply_lora(model, largs:LoraArguments, train_embeddings:bool=False, gradient
     model.print_trainable_parameters()
     return model
 
-# %% ../nbs/04_train.ipynb #8d5bac43
+# %% ../nbs/04_train.ipynb #45b661c5
 def supervised_loss(
     model,                      # a causal LM that takes `logits_to_keep` (most transformers models do)
     inputs:dict,                # a batch with `labels`
@@ -184,7 +188,7 @@ def supervised_loss(
     denom = num_items_in_batch if num_items_in_batch is not None else (targets != IGNORE_INDEX).sum()
     return loss / denom, outputs
 
-# %% ../nbs/04_train.ipynb #3639bd20
+# %% ../nbs/04_train.ipynb #887d0728
 class SFTTrainer(Trainer):
     "A `Trainer` with the supervised-only LM head, token-budget batches and a real-token count."
     def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, **kwargs):
@@ -214,7 +218,7 @@ class SFTTrainer(Trainer):
                                rank=self.args.process_index, num_replicas=self.args.world_size)
         return dl
 
-# %% ../nbs/04_train.ipynb #1ffaeeda
+# %% ../nbs/04_train.ipynb #fc257540
 def _checkpoint_weight_files(checkpoint:Path)->list:
     index = checkpoint/'model.safetensors.index.json'
     if index.exists(): return sorted({checkpoint/f for f in json.loads(index.read_text())['weight_map'].values()})
@@ -235,13 +239,14 @@ def restore_renamed_weights(model, checkpoint)->list: # the parameter names that
     if fixed: model.load_state_dict(fixed, strict=False)
     return sorted(fixed)
 
-# %% ../nbs/04_train.ipynb #a7523162
+# %% ../nbs/04_train.ipynb #2845a923
 def run_config(*arg_objs)->dict:
     "The JSON-able dict of all the run's arguments (TrainingArguments included)."
     out = {}
     for a in arg_objs: out.update(a.to_dict() if hasattr(a, 'to_dict') else asdict(a))
     if out.get('lora_target_modules'): out['lora_target_modules'] = [t.strip() for t in out['lora_target_modules'].split(',')]
     if out.get('add_special_tokens') is not None: out['add_special_tokens'] = parse_special_tokens(out['add_special_tokens'])
+    out['world_size'] = next((a.world_size for a in arg_objs if isinstance(a, TrainingArguments)), 1)
     return json.loads(json.dumps(out, default=str))
 
 class SaveArgsCallback(TrainerCallback):
@@ -251,7 +256,7 @@ class SaveArgsCallback(TrainerCallback):
         ckpt = Path(args.output_dir)/f'{PREFIX_CHECKPOINT_DIR}-{state.global_step}'
         if state.is_world_process_zero and ckpt.exists(): (ckpt/'sftnb_args.json').write_text(json.dumps(self.config, indent=2))
 
-# %% ../nbs/04_train.ipynb #43ae19eb
+# %% ../nbs/04_train.ipynb #f92f4275
 class InterruptCallback(TrainerCallback):
     "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop."
     def __init__(self, signals=(signal.SIGINT, signal.SIGTERM)): self.signals, self.received, self._old = signals, None, {}
@@ -267,7 +272,7 @@ class InterruptCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         for s, h in self._old.items(): signal.signal(s, h)
 
-# %% ../nbs/04_train.ipynb #fea97c32
+# %% ../nbs/04_train.ipynb #80e22eaa
 class ProfilerCallback(TrainerCallback):
     "Profile steps `wait+warmup` to `wait+warmup+active` with `torch.profiler` into `out_dir`."
     def __init__(self, out_dir, wait:int=1, warmup:int=1, active:int=3):
@@ -280,7 +285,7 @@ class ProfilerCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs): self.prof.step()
     def on_train_end(self, args, state, control, **kwargs): self.prof.stop()
 
-# %% ../nbs/04_train.ipynb #09cf2d94
+# %% ../nbs/04_train.ipynb #462b7355
 def loss_history(log_history:list)->dict: # {'train': [(step, loss)], 'eval': [(step, loss)]}
     "Training and evaluation losses by step from a Trainer's `state.log_history`."
     return {'train': [(h['step'], h['loss']) for h in log_history if 'loss' in h],
@@ -299,7 +304,7 @@ def plot_losses(log_history:list, path=None, ax=None):
     if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
 
-# %% ../nbs/04_train.ipynb #db96dc46
+# %% ../nbs/04_train.ipynb #572461e1
 class LivePlotCallback(TrainerCallback):
     "Redraw the training/evaluation loss plot in the notebook output at every log."
     def __init__(self, every:int=1): self.every, self.handle, self.n = every, None, 0
@@ -314,7 +319,7 @@ class LivePlotCallback(TrainerCallback):
         if self.handle is None: self.handle = display(img, display_id=True)
         else: self.handle.update(img)
 
-# %% ../nbs/04_train.ipynb #26add6b5
+# %% ../nbs/04_train.ipynb #3b003855
 WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json',
                 'adapter_model.safetensors', 'adapter_model.bin')
 
@@ -331,14 +336,14 @@ def last_complete_checkpoint(output_dir)->Path|None:
         warnings.warn(f"skipping incomplete checkpoint {p}")
     return None
 
-# %% ../nbs/04_train.ipynb #7dd270a4
+# %% ../nbs/04_train.ipynb #f451ef24
 def run_finished(checkpoint, targs:TrainingArguments)->bool:
     "Whether `checkpoint` is the end of a run with these arguments."
     state = json.loads((Path(checkpoint)/'trainer_state.json').read_text())
     if targs.max_steps > 0: return state['global_step'] >= targs.max_steps
     return state.get('epoch', 0) >= targs.num_train_epochs - 1e-6
 
-# %% ../nbs/04_train.ipynb #47657c7f
+# %% ../nbs/04_train.ipynb #2ad4e9d8
 def load_training_data(
     path,                   # tokenized Arrow file or JSONL
     tokenizer,              # the tokenizer *before* extra special tokens are added
@@ -355,7 +360,7 @@ def load_training_data(
     check_tokenized(p, tokenizer, add_special_tokens=special_tokens)
     return load_tokenized(p)
 
-# %% ../nbs/04_train.ipynb #82644e95
+# %% ../nbs/04_train.ipynb #fcc3d401
 @dataclass
 class TrainResult:
     "What a run did and where it put things."
@@ -444,13 +449,21 @@ def closing_line(res:TrainResult)->str:
     return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
-# %% ../nbs/04_train.ipynb #2f45dd7c
+# %% ../nbs/04_train.ipynb #ab008b32
 def sftnb_train(argv:list|None=None):
     "Command-line entry point: `sftnb_train [--flags]`; exits with 128+signal after an interruption checkpoint."
     res = train(sys.argv[1:] if argv is None else argv)
     if res.interrupted: sys.exit(128 + res.interrupted)
 
-# %% ../nbs/04_train.ipynb #a4966ec2
+# %% ../nbs/04_train.ipynb #081778e1
+def accelerate_config(name:str)->Path:
+    "Path of the example `accelerate` config `name` shipped in `sftnb/configs`."
+    from importlib.resources import files
+    path = Path(str(files('sftnb')))/'configs'/f'{name}.yaml'
+    if not path.exists(): raise FileNotFoundError(f"no accelerate config {name!r}; there are: {sorted(p.stem for p in path.parent.glob('*.yaml'))}")
+    return path
+
+# %% ../nbs/04_train.ipynb #b218f074
 def _bench_head_worker(supervised:bool, vocab:int, steps:int, batch:int, prompt_len:int, gen_len:int, hidden:int, layers:int, queue):
     import resource
     torch.manual_seed(0)
@@ -497,11 +510,3 @@ def bench_supervised_head(
     res['throughput_ratio'] = res['supervised']['tokens_per_s'] / res['standard']['tokens_per_s']
     res['peak_memory_ratio'] = res['supervised']['peak_bytes'] / max(res['standard']['peak_bytes'], 1)
     return res
-
-# %% ../nbs/04_train.ipynb #b496137b
-def accelerate_config(name:str)->Path:
-    "Path of the example `accelerate` config `name` shipped in `sftnb/configs`."
-    from importlib.resources import files
-    path = Path(str(files('sftnb')))/'configs'/f'{name}.yaml'
-    if not path.exists(): raise FileNotFoundError(f"no accelerate config {name!r}; there are: {sorted(p.stem for p in path.parent.glob('*.yaml'))}")
-    return path
