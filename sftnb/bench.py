@@ -4,16 +4,16 @@
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'per_row_tokenize', 'bench_tokenize', 'tokenize_table', 'matmul_rate', 'bench_train', 'train_table',
-           'bench_attention', 'attention_table', 'bench_parser', 'sftnb_bench']
+           'bench_attention', 'attention_table', 'bench_parser', 'run_bench', 'sftnb_bench']
 
-# %% ../nbs/20_bench.ipynb #0c477c07
+# %% ../nbs/20_bench.ipynb #833ad7e0
 import argparse, json, os, sys, time, tempfile, shutil
 from pathlib import Path
 import numpy as np, torch
 from .data import bench_tokenize as _bench_tokenize_fast, _bench_examples
 from . import collate
 
-# %% ../nbs/20_bench.ipynb #c3e7be04
+# %% ../nbs/20_bench.ipynb #d1da223f
 def per_row_tokenize(examples:list, tokenizer, output:Path)->int: # bytes written
     "Tokenize as the original tool did: one `tokenizer(...)` call per text, EOS appended as a string, int64 ids and labels."
     import pyarrow as pa
@@ -48,7 +48,7 @@ def tokenize_table(r:dict)->str:
         f"| per-row, original tool | {r['per_row_seconds']:.2f} | {r['per_row_seconds']/r['raw_encode_seconds']:.2f}x |", '',
         f"File size: {r['bytes']/2**20:.1f} MiB vs {r['original_bytes']/2**20:.1f} MiB in the original format ({r['size_ratio']:.2f}x)."])
 
-# %% ../nbs/20_bench.ipynb #68aa1983
+# %% ../nbs/20_bench.ipynb #87c26974
 def matmul_rate(device:str='cpu', n:int=1024, repeats:int=10, threads:int|None=1)->float: # FLOP/s
     "The float32 matrix-multiply rate of `device` (best of `repeats`), the yardstick for model FLOP utilisation."
     if threads and device == 'cpu': torch.set_num_threads(threads)
@@ -106,7 +106,7 @@ def train_table(r:dict)->str:
                     f"{x['peak_bytes']/2**20:,.0f} MiB | {x['peak_memory_vs_padded']:.2f}x | {x['mfu']:.1%} |")
     return '\n'.join(rows + ['', f"Matmul yardstick on {r['device']}: {r['matmul_flops']/1e9:,.1f} GFLOP/s (float32)."])
 
-# %% ../nbs/20_bench.ipynb #8a82323f
+# %% ../nbs/20_bench.ipynb #8ea67dd1
 def bench_attention(lengths=(512, 1024, 2048, 4096), batch:int=4, heads:int=16, head_dim:int=64, repeats:int=5)->dict:
     "Time and peak memory of eager, sdpa and xFormers attention (forward + backward) by sequence length, on CUDA."
     from sftnb.attention import xformers_unusable_reason
@@ -141,7 +141,7 @@ def attention_table(r:dict)->str:
         rows.append(f"| {n} | " + ' | '.join(f"{a['ms']:.2f}" for a in x) + ' | ' + ' | '.join(f"{a['peak_mib']:,.0f}" for a in x) + ' |')
     return '\n'.join(rows)
 
-# %% ../nbs/20_bench.ipynb #07e4b540
+# %% ../nbs/20_bench.ipynb #883b20a4
 BENCHMARKS = {'tokenize': (bench_tokenize, tokenize_table, "tokenizing: sftnb vs raw encode_batch vs per-row; file size vs the original format"),
               'train': (bench_train, train_table, "training: padded vs packed vs packed + supervised-only LM head"),
               'attention': (bench_attention, attention_table, "attention: eager vs sdpa vs xFormers by sequence length (GPU only)")}
@@ -160,13 +160,17 @@ def bench_parser()->argparse.ArgumentParser:
     s.add_argument('--lengths', type=lambda s: tuple(int(x) for x in s.split(',')), default=(512, 1024, 2048, 4096))
     return p
 
-def sftnb_bench(argv:list|None=None)->dict:
-    "Command-line entry point: `sftnb_bench {tokenize,train,attention} [options]`."
-    args = vars(bench_parser().parse_args(sys.argv[1:] if argv is None else argv))
+def run_bench(argv:list)->dict:
+    "Run the benchmark that `argv` names (as `sftnb_bench` would), print its table, write its JSON and return the results."
+    args = vars(bench_parser().parse_args(argv))
     name, out = args.pop('name'), Path(args.pop('out'))
     run, table, _ = BENCHMARKS[name]
     res = run(**args)
     print(table(res))
     out.mkdir(parents=True, exist_ok=True)
-    (out/f'bench_{name}.json').write_text(json.dumps({'command': 'sftnb_bench ' + ' '.join(sys.argv[1:] if argv is None else argv), **res}, indent=2, default=str))
+    (out/f'bench_{name}.json').write_text(json.dumps({'command': 'sftnb_bench ' + ' '.join(argv), **res}, indent=2, default=str))
     return res
+
+def sftnb_bench(argv:list|None=None):
+    "Command-line entry point: `sftnb_bench {tokenize,train,attention} [options]`."
+    run_bench(sys.argv[1:] if argv is None else argv)

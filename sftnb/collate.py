@@ -178,6 +178,9 @@ def _dist_info():
 # %% ../nbs/02_collate.ipynb #d0f05566
 class BudgetDataLoader(DataLoader):
     "A `DataLoader` over a `TokenBudgetBatchSampler`, with the `set_epoch` that the Trainer calls each epoch."
+    def __init__(self, dataset, batch_sampler, collate_fn=None, num_workers:int=0):
+        super().__init__(dataset, batch_sampler=batch_sampler, collate_fn=collate_fn, num_workers=num_workers)
+
     def set_epoch(self, epoch:int):
         "Pass `epoch` on to the batch sampler."
         self.batch_sampler.set_epoch(epoch)

@@ -55,6 +55,7 @@ def main():
     ap.add_argument('--check', action='store_true', help='fail if README.md is stale; render the site to a temporary folder')
     args = ap.parse_args()
     cfg = get_config()
+    shutil.rmtree(cfg.config_path/'_proc', ignore_errors=True)  # nbdev reuses stale processed copies otherwise
     cache = proc_nbs(cfg.nbs_path, n_workers=0)
     readme = readme_text(cache, cfg)
     out = cfg.config_path/'README.md'
@@ -68,7 +69,7 @@ def main():
     shutil.rmtree(site, ignore_errors=True); site.mkdir(parents=True)
     html = HTMLExporter()
     pages = sorted(cache.glob('*.ipynb'))
-    for p in pages: (site/f"{re.sub(r'^\d+_', '', p.stem)}.html").write_text(render(p, html))  # as Quarto names them
+    for p in pages: (site/(re.sub(r'^\d+_', '', p.stem) + '.html')).write_text(render(p, html))  # as Quarto names them
     print(f"README.md {'up to date' if args.check else 'written'}; {len(pages)} pages rendered to {site}")
 
 if __name__ == '__main__': main()
