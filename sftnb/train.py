@@ -11,7 +11,7 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'DEMO_DEFAULTS', 'WE
            'last_complete_checkpoint', 'run_finished', 'load_training_data', 'TrainResult', 'build_trainer', 'train',
            'closing_line', 'sftnb_train', 'accelerate_config', 'bench_supervised_head']
 
-# %% ../nbs/04_train.ipynb #22cbff83
+# %% ../nbs/04_train.ipynb #be16bb9f
 import json, math, os, signal, sys, time, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
@@ -25,7 +25,7 @@ from .data import (IGNORE_INDEX, parse_special_tokens, add_special_tokens, load_
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import resolve_attn_implementation
 
-# %% ../nbs/04_train.ipynb #aeae3cbc
+# %% ../nbs/04_train.ipynb #ade192c1
 @dataclass
 class ModelArguments:
     "Which model to fine-tune and how to load it."
@@ -64,7 +64,7 @@ class OtherArguments:
 
 ARG_CLASSES = (ModelArguments, DataArguments, LoraArguments, OtherArguments, TrainingArguments)
 
-# %% ../nbs/04_train.ipynb #696a5efa
+# %% ../nbs/04_train.ipynb #13d32fd7
 RENAMED_FLAGS = {'evaluation_strategy': 'eval_strategy', 'no_cuda': 'use_cpu',
                  'per_gpu_train_batch_size': 'per_device_train_batch_size', 'per_gpu_eval_batch_size': 'per_device_eval_batch_size'}
 DROPPED_FLAGS = {'logging_dir': 1, 'save_safetensors': 1}  # flag -> number of values it takes
@@ -82,7 +82,7 @@ def translate_flags(argv:list)->list: # argv with renamed flags translated and d
         out.append(arg)
     return out
 
-# %% ../nbs/04_train.ipynb #63a54514
+# %% ../nbs/04_train.ipynb #aaa7fa8a
 DEMO_DEFAULTS = dict(output_dir='sftnb-demo', do_train=True, do_eval=True, num_train_epochs=4, per_device_train_batch_size=16,
                      per_device_eval_batch_size=32, learning_rate=3e-3, lr_scheduler_type='cosine', warmup_steps=20, weight_decay=0.01,
                      logging_steps=10, eval_strategy='steps', eval_steps=100, save_strategy='steps', save_steps=100,
@@ -107,14 +107,16 @@ def parse_train_args(
     if _uses_demo(a[2:].split('=')[0] for a in argv if a.startswith('--')): parser.set_defaults(**DEMO_DEFAULTS)
     return parser.parse_args_into_dataclasses(argv)
 
-# %% ../nbs/04_train.ipynb #387d127c
+# %% ../nbs/04_train.ipynb #a2f29eb1
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
     "The dtype to load weights in for these precision flags."
     if targs.bf16: return torch.bfloat16
     if targs.fp16 and use_lora: return torch.float16
     return torch.float32
 
-def local_rank()->int: return int(os.environ.get('LOCAL_RANK', 0))
+def local_rank()->int:
+    "This process's rank on its machine (0 when not distributed)."
+    return int(os.environ.get('LOCAL_RANK', 0))
 
 def load_tokenizer(path, trust_remote_code:bool=False):
     "Load the tokenizer at `path`, with an error that names the path."
@@ -127,7 +129,7 @@ def load_model(path, dtype=torch.float32, attn_implementation:str='sdpa', trust_
                                                      trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"--model_name_or_path {path}: cannot load a causal LM from it ({e})") from e
 
-# %% ../nbs/04_train.ipynb #a8ecfb44
+# %% ../nbs/04_train.ipynb #2ae4fd58
 def _embedding_weights(model)->list:
     out, seen = [], set()
     for emb in (model.get_input_embeddings(), model.get_output_embeddings()):
@@ -147,7 +149,7 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
-# %% ../nbs/04_train.ipynb #0ffe18f1
+# %% ../nbs/04_train.ipynb #9c5a9d02
 def _module_name(model, module)->str:
     return next(n for n, m in model.named_modules() if m is module).split('.')[-1]
 
@@ -171,7 +173,7 @@ def apply_lora(model, largs:LoraArguments, train_embeddings:bool=False, gradient
     model.print_trainable_parameters()
     return model
 
-# %% ../nbs/04_train.ipynb #45b661c5
+# %% ../nbs/04_train.ipynb #5acd0b6c
 def supervised_loss(
     model,                      # a causal LM that takes `logits_to_keep` (most transformers models do)
     inputs:dict,                # a batch with `labels`
@@ -188,7 +190,7 @@ def supervised_loss(
     denom = num_items_in_batch if num_items_in_batch is not None else (targets != IGNORE_INDEX).sum()
     return loss / denom, outputs
 
-# %% ../nbs/04_train.ipynb #887d0728
+# %% ../nbs/04_train.ipynb #1a96974f
 class SFTTrainer(Trainer):
     "A `Trainer` with the supervised-only LM head, token-budget batches and a real-token count."
     def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, **kwargs):
@@ -218,7 +220,7 @@ class SFTTrainer(Trainer):
                                rank=self.args.process_index, num_replicas=self.args.world_size)
         return dl
 
-# %% ../nbs/04_train.ipynb #fc257540
+# %% ../nbs/04_train.ipynb #9e314f87
 def _checkpoint_weight_files(checkpoint:Path)->list:
     index = checkpoint/'model.safetensors.index.json'
     if index.exists(): return sorted({checkpoint/f for f in json.loads(index.read_text())['weight_map'].values()})
@@ -239,7 +241,7 @@ def restore_renamed_weights(model, checkpoint)->list: # the parameter names that
     if fixed: model.load_state_dict(fixed, strict=False)
     return sorted(fixed)
 
-# %% ../nbs/04_train.ipynb #2845a923
+# %% ../nbs/04_train.ipynb #5a654d4e
 def run_config(*arg_objs)->dict:
     "The JSON-able dict of all the run's arguments (TrainingArguments included)."
     out = {}
@@ -256,7 +258,7 @@ class SaveArgsCallback(TrainerCallback):
         ckpt = Path(args.output_dir)/f'{PREFIX_CHECKPOINT_DIR}-{state.global_step}'
         if state.is_world_process_zero and ckpt.exists(): (ckpt/'sftnb_args.json').write_text(json.dumps(self.config, indent=2))
 
-# %% ../nbs/04_train.ipynb #f92f4275
+# %% ../nbs/04_train.ipynb #933dd57e
 class InterruptCallback(TrainerCallback):
     "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop."
     def __init__(self, signals=(signal.SIGINT, signal.SIGTERM)): self.signals, self.received, self._old = signals, None, {}
@@ -272,7 +274,7 @@ class InterruptCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         for s, h in self._old.items(): signal.signal(s, h)
 
-# %% ../nbs/04_train.ipynb #80e22eaa
+# %% ../nbs/04_train.ipynb #2ee618d8
 class ProfilerCallback(TrainerCallback):
     "Profile steps `wait+warmup` to `wait+warmup+active` with `torch.profiler` into `out_dir`."
     def __init__(self, out_dir, wait:int=1, warmup:int=1, active:int=3):
@@ -285,7 +287,7 @@ class ProfilerCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs): self.prof.step()
     def on_train_end(self, args, state, control, **kwargs): self.prof.stop()
 
-# %% ../nbs/04_train.ipynb #462b7355
+# %% ../nbs/04_train.ipynb #a8345a20
 def loss_history(log_history:list)->dict: # {'train': [(step, loss)], 'eval': [(step, loss)]}
     "Training and evaluation losses by step from a Trainer's `state.log_history`."
     return {'train': [(h['step'], h['loss']) for h in log_history if 'loss' in h],
@@ -304,7 +306,7 @@ def plot_losses(log_history:list, path=None, ax=None):
     if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
 
-# %% ../nbs/04_train.ipynb #572461e1
+# %% ../nbs/04_train.ipynb #96692a61
 class LivePlotCallback(TrainerCallback):
     "Redraw the training/evaluation loss plot in the notebook output at every log."
     def __init__(self, every:int=1): self.every, self.handle, self.n = every, None, 0
@@ -319,7 +321,7 @@ class LivePlotCallback(TrainerCallback):
         if self.handle is None: self.handle = display(img, display_id=True)
         else: self.handle.update(img)
 
-# %% ../nbs/04_train.ipynb #3b003855
+# %% ../nbs/04_train.ipynb #1e310f7e
 WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json',
                 'adapter_model.safetensors', 'adapter_model.bin')
 
@@ -336,14 +338,14 @@ def last_complete_checkpoint(output_dir)->Path|None:
         warnings.warn(f"skipping incomplete checkpoint {p}")
     return None
 
-# %% ../nbs/04_train.ipynb #f451ef24
+# %% ../nbs/04_train.ipynb #c280c393
 def run_finished(checkpoint, targs:TrainingArguments)->bool:
     "Whether `checkpoint` is the end of a run with these arguments."
     state = json.loads((Path(checkpoint)/'trainer_state.json').read_text())
     if targs.max_steps > 0: return state['global_step'] >= targs.max_steps
     return state.get('epoch', 0) >= targs.num_train_epochs - 1e-6
 
-# %% ../nbs/04_train.ipynb #2ad4e9d8
+# %% ../nbs/04_train.ipynb #adee406b
 def load_training_data(
     path,                   # tokenized Arrow file or JSONL
     tokenizer,              # the tokenizer *before* extra special tokens are added
@@ -360,7 +362,7 @@ def load_training_data(
     check_tokenized(p, tokenizer, add_special_tokens=special_tokens)
     return load_tokenized(p)
 
-# %% ../nbs/04_train.ipynb #fcc3d401
+# %% ../nbs/04_train.ipynb #13580c02
 @dataclass
 class TrainResult:
     "What a run did and where it put things."
@@ -449,13 +451,13 @@ def closing_line(res:TrainResult)->str:
     return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
-# %% ../nbs/04_train.ipynb #ab008b32
+# %% ../nbs/04_train.ipynb #58f4bc5b
 def sftnb_train(argv:list|None=None):
     "Command-line entry point: `sftnb_train [--flags]`; exits with 128+signal after an interruption checkpoint."
     res = train(sys.argv[1:] if argv is None else argv)
     if res.interrupted: sys.exit(128 + res.interrupted)
 
-# %% ../nbs/04_train.ipynb #081778e1
+# %% ../nbs/04_train.ipynb #3583f22a
 def accelerate_config(name:str)->Path:
     "Path of the example `accelerate` config `name` shipped in `sftnb/configs`."
     from importlib.resources import files
@@ -463,7 +465,7 @@ def accelerate_config(name:str)->Path:
     if not path.exists(): raise FileNotFoundError(f"no accelerate config {name!r}; there are: {sorted(p.stem for p in path.parent.glob('*.yaml'))}")
     return path
 
-# %% ../nbs/04_train.ipynb #b218f074
+# %% ../nbs/04_train.ipynb #f73a5aa0
 def _bench_head_worker(supervised:bool, vocab:int, steps:int, batch:int, prompt_len:int, gen_len:int, hidden:int, layers:int, queue):
     import resource
     torch.manual_seed(0)
