@@ -18,20 +18,17 @@ from safetensors.torch import load_file
 from fastcore.script import call_parse
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+from .train import resize_embeddings
 
 # %% ../nbs/05_lora.ipynb #93074152
 def resize_vocab(
     model,           # a transformers causal LM
     vocab_size:int,  # rows the embedding and LM head should have
 ):
-    "Resize `model`'s embedding and LM head to `vocab_size` rows, new rows set to the mean of the old ones."
+    "Resize `model`'s embedding and LM head to `vocab_size` rows, new rows set to the mean of the old ones (training's rule)."
     old = model.get_input_embeddings().weight.shape[0]
     if old == vocab_size: return model
-    model.resize_token_embeddings(vocab_size, mean_resizing=False)
-    with torch.no_grad():
-        for layer in {id(l): l for l in (model.get_input_embeddings(), model.get_output_embeddings()) if l is not None}.values():
-            if vocab_size > old: layer.weight[old:] = layer.weight[:old].mean(0)
-    return model
+    return resize_embeddings(model, vocab_size, n_old=old, multiple=1)
 
 def _embedding_names(model)->list:
     "Module names of `model`'s input embedding and (untied) LM head."
