@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 from fastcore.script import call_parse
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+from .data import _underscore_flags  # the seed CLIs' dashed flags, one rule
 from .train import resize_embeddings
 
 # %% ../nbs/05_lora.ipynb #93074152
@@ -340,10 +341,6 @@ def merge_lora(
     return output_dir
 
 # %% ../nbs/05_lora.ipynb #91026a26
-def _underscore_flags(argv:list)->list:
-    "`--base-model=x` -> `--base_model=x`: argparse flags from `call_parse` use underscores."
-    return [re.sub(r'^--([^=]+)', lambda m: '--' + m[1].replace('-', '_'), a) if a.startswith('--') else a for a in argv]
-
 def _dashed_cli(func):
     "Let the `call_parse` CLI `func` accept dashed flag names too."
     @wraps(func)
