@@ -11,9 +11,9 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'DEMO_DEFAULTS', 'WE
            'last_complete_checkpoint', 'run_finished', 'load_training_data', 'TrainResult', 'build_trainer', 'train',
            'closing_line', 'sftnb_train', 'accelerate_config', 'bench_supervised_head']
 
-# %% ../nbs/04_train.ipynb #dbdcdaa6
-import json, math, os, signal, sys, time, warnings
-from dataclasses import dataclass, field, asdict, fields
+# %% ../nbs/04_train.ipynb #d40c3c5f
+import json, os, signal, sys, time, warnings
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch, torch.nn.functional as F
 from transformers import (AutoModelForCausalLM, AutoTokenizer, HfArgumentParser, Trainer, TrainerCallback,
@@ -25,7 +25,7 @@ from .data import (IGNORE_INDEX, parse_special_tokens, add_special_tokens, load_
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import resolve_attn_implementation
 
-# %% ../nbs/04_train.ipynb #b11bdbbf
+# %% ../nbs/04_train.ipynb #ceb0d29f
 @dataclass
 class ModelArguments:
     "Which model to fine-tune and how to load it."
@@ -64,7 +64,7 @@ class OtherArguments:
 
 ARG_CLASSES = (ModelArguments, DataArguments, LoraArguments, OtherArguments, TrainingArguments)
 
-# %% ../nbs/04_train.ipynb #9966bdaf
+# %% ../nbs/04_train.ipynb #97dd7451
 RENAMED_FLAGS = {'evaluation_strategy': 'eval_strategy', 'no_cuda': 'use_cpu',
                  'per_gpu_train_batch_size': 'per_device_train_batch_size', 'per_gpu_eval_batch_size': 'per_device_eval_batch_size'}
 DROPPED_FLAGS = {'logging_dir': 1, 'save_safetensors': 1}  # flag -> number of values it takes
@@ -82,7 +82,7 @@ def translate_flags(argv:list)->list: # argv with renamed flags translated and d
         out.append(arg)
     return out
 
-# %% ../nbs/04_train.ipynb #9e146bd2
+# %% ../nbs/04_train.ipynb #84e85dfb
 DEMO_DEFAULTS = dict(output_dir='sftnb-demo', do_train=True, do_eval=True, num_train_epochs=4, per_device_train_batch_size=16,
                      per_device_eval_batch_size=32, learning_rate=3e-3, lr_scheduler_type='cosine', warmup_steps=20, weight_decay=0.01,
                      logging_steps=10, eval_strategy='steps', eval_steps=100, save_strategy='steps', save_steps=100,
@@ -107,7 +107,7 @@ def parse_train_args(
     if _uses_demo(a[2:].split('=')[0] for a in argv if a.startswith('--')): parser.set_defaults(**DEMO_DEFAULTS)
     return parser.parse_args_into_dataclasses(argv)
 
-# %% ../nbs/04_train.ipynb #6ad1d192
+# %% ../nbs/04_train.ipynb #ffd7f7de
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
     "The dtype to load weights in for these precision flags."
     if targs.bf16: return torch.bfloat16
@@ -129,7 +129,7 @@ def load_model(path, dtype=torch.float32, attn_implementation:str='sdpa', trust_
                                                      trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"--model_name_or_path {path}: cannot load a causal LM from it ({e})") from e
 
-# %% ../nbs/04_train.ipynb #0e29f723
+# %% ../nbs/04_train.ipynb #f3e53242
 def _embedding_weights(model)->list:
     out, seen = [], set()
     for emb in (model.get_input_embeddings(), model.get_output_embeddings()):
@@ -149,7 +149,7 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
-# %% ../nbs/04_train.ipynb #e26f3f19
+# %% ../nbs/04_train.ipynb #7b8d5dcc
 def _module_name(model, module)->str:
     return next(n for n, m in model.named_modules() if m is module).split('.')[-1]
 
@@ -173,7 +173,7 @@ def apply_lora(model, largs:LoraArguments, train_embeddings:bool=False, gradient
     model.print_trainable_parameters()
     return model
 
-# %% ../nbs/04_train.ipynb #105f04e7
+# %% ../nbs/04_train.ipynb #158e5f7e
 def supervised_loss(
     model,                      # a causal LM that takes `logits_to_keep` (most transformers models do)
     inputs:dict,                # a batch with `labels`
@@ -190,7 +190,7 @@ def supervised_loss(
     denom = num_items_in_batch if num_items_in_batch is not None else (targets != IGNORE_INDEX).sum()
     return loss / denom, outputs
 
-# %% ../nbs/04_train.ipynb #d2330d70
+# %% ../nbs/04_train.ipynb #4d5c3ef5
 class SFTTrainer(Trainer):
     "A `Trainer` with the supervised-only LM head, token-budget batches and a real-token count."
     def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, **kwargs):
@@ -220,7 +220,7 @@ class SFTTrainer(Trainer):
                                rank=self.args.process_index, num_replicas=self.args.world_size)
         return dl
 
-# %% ../nbs/04_train.ipynb #98adb083
+# %% ../nbs/04_train.ipynb #4e17d82f
 def _checkpoint_weight_files(checkpoint:Path)->list:
     index = checkpoint/'model.safetensors.index.json'
     if index.exists(): return sorted({checkpoint/f for f in json.loads(index.read_text())['weight_map'].values()})
@@ -241,7 +241,7 @@ def restore_renamed_weights(model, checkpoint)->list: # the parameter names that
     if fixed: model.load_state_dict(fixed, strict=False)
     return sorted(fixed)
 
-# %% ../nbs/04_train.ipynb #f26264a1
+# %% ../nbs/04_train.ipynb #3613cbbe
 def run_config(*arg_objs)->dict:
     "The JSON-able dict of all the run's arguments (TrainingArguments included)."
     out = {}
@@ -254,11 +254,12 @@ def run_config(*arg_objs)->dict:
 class SaveArgsCallback(TrainerCallback):
     "Write the run's arguments as `sftnb_args.json` into every checkpoint."
     def __init__(self, config:dict): self.config = config
+    def save(self, folder): (Path(folder)/'sftnb_args.json').write_text(json.dumps(self.config, indent=2))
     def on_save(self, args, state, control, **kwargs):
         ckpt = Path(args.output_dir)/f'{PREFIX_CHECKPOINT_DIR}-{state.global_step}'
-        if state.is_world_process_zero and ckpt.exists(): (ckpt/'sftnb_args.json').write_text(json.dumps(self.config, indent=2))
+        if state.is_world_process_zero and ckpt.exists(): self.save(ckpt)
 
-# %% ../nbs/04_train.ipynb #b3125806
+# %% ../nbs/04_train.ipynb #d2841f58
 class InterruptCallback(TrainerCallback):
     "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop."
     def __init__(self, signals=(signal.SIGINT, signal.SIGTERM)): self.signals, self.received, self._old = signals, None, {}
@@ -274,7 +275,7 @@ class InterruptCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         for s, h in self._old.items(): signal.signal(s, h)
 
-# %% ../nbs/04_train.ipynb #529866f1
+# %% ../nbs/04_train.ipynb #20a34ec7
 class ProfilerCallback(TrainerCallback):
     "Profile steps `wait+warmup` to `wait+warmup+active` with `torch.profiler` into `out_dir`."
     def __init__(self, out_dir, wait:int=1, warmup:int=1, active:int=3):
@@ -287,7 +288,7 @@ class ProfilerCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs): self.prof.step()
     def on_train_end(self, args, state, control, **kwargs): self.prof.stop()
 
-# %% ../nbs/04_train.ipynb #3cfcd354
+# %% ../nbs/04_train.ipynb #05cbd526
 def loss_history(log_history:list)->dict: # {'train': [(step, loss)], 'eval': [(step, loss)]}
     "Training and evaluation losses by step from a Trainer's `state.log_history`."
     return {'train': [(h['step'], h['loss']) for h in log_history if 'loss' in h],
@@ -306,7 +307,7 @@ def plot_losses(log_history:list, path=None, ax=None):
     if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
 
-# %% ../nbs/04_train.ipynb #206bf11c
+# %% ../nbs/04_train.ipynb #24036b23
 class LivePlotCallback(TrainerCallback):
     "Redraw the training/evaluation loss plot in the notebook output at every log."
     def __init__(self, every:int=1): self.every, self.handle, self.n = every, None, 0
@@ -321,7 +322,7 @@ class LivePlotCallback(TrainerCallback):
         if self.handle is None: self.handle = display(img, display_id=True)
         else: self.handle.update(img)
 
-# %% ../nbs/04_train.ipynb #f1965410
+# %% ../nbs/04_train.ipynb #c04442ef
 WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json',
                 'adapter_model.safetensors', 'adapter_model.bin')
 
@@ -338,14 +339,14 @@ def last_complete_checkpoint(output_dir)->Path|None:
         warnings.warn(f"skipping incomplete checkpoint {p}")
     return None
 
-# %% ../nbs/04_train.ipynb #572db3c5
+# %% ../nbs/04_train.ipynb #6dff2221
 def run_finished(checkpoint, targs:TrainingArguments)->bool:
     "Whether `checkpoint` is the end of a run with these arguments."
     state = json.loads((Path(checkpoint)/'trainer_state.json').read_text())
     if targs.max_steps > 0: return state['global_step'] >= targs.max_steps
     return state.get('epoch', 0) >= targs.num_train_epochs - 1e-6
 
-# %% ../nbs/04_train.ipynb #1b631e68
+# %% ../nbs/04_train.ipynb #d05ef2df
 def load_training_data(
     path,                   # tokenized Arrow file or JSONL
     tokenizer,              # the tokenizer *before* extra special tokens are added
@@ -362,7 +363,7 @@ def load_training_data(
     check_tokenized(p, tokenizer, add_special_tokens=special_tokens)
     return load_tokenized(p)
 
-# %% ../nbs/04_train.ipynb #92d0e490
+# %% ../nbs/04_train.ipynb #97c320d8
 @dataclass
 class TrainResult:
     "What a run did and where it put things."
@@ -384,8 +385,9 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
     train_file = dargs.train_file or (None if margs.model_name_or_path else str(sample_path('train')))
     eval_file = dargs.eval_file or (None if (margs.model_name_or_path or dargs.train_file) else str(sample_path('eval')))
     if train_file is None and targs.do_train: raise ValueError("--train_file is required with --model_name_or_path")
+    evaluates = targs.do_eval or targs.eval_strategy != 'no'
     train_ds = load_training_data(train_file, tokenizer, special, dargs, oargs.uft) if train_file else None
-    eval_ds = load_training_data(eval_file, tokenizer, special, dargs, oargs.uft, '--eval_file') if eval_file else None
+    eval_ds = load_training_data(eval_file, tokenizer, special, dargs, oargs.uft, '--eval_file') if (eval_file and evaluates) else None
     n_old = len(tokenizer)
     add_special_tokens(tokenizer, special)
     device = 'cuda' if torch.cuda.is_available() and not targs.use_cpu else 'cpu'
@@ -394,7 +396,6 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
     if special: resize_embeddings(model, len(tokenizer), n_old)
     if targs.gradient_checkpointing and not largs.use_lora: model.config.use_cache = False
     if largs.use_lora: model = apply_lora(model, largs, train_embeddings=bool(special), gradient_checkpointing=targs.gradient_checkpointing)
-    if eval_ds is not None and targs.eval_strategy == 'no' and targs.do_eval is False: eval_ds = None
     targs.prediction_loss_only = True  # no compute_metrics: don't gather logits
     targs.remove_unused_columns = False  # labels are rebuilt from stored columns the model does not take
     collator = PackCollator(tokenizer) if dargs.packing else PadCollator(tokenizer)
@@ -436,7 +437,8 @@ def train(
         if targs.do_train:
             trainer.save_model()
             trainer.save_state()
-            if trainer.is_world_process_zero(): (out/'sftnb_args.json').write_text(json.dumps(run_config(margs, dargs, largs, oargs, targs), indent=2))
+            if trainer.is_world_process_zero():
+                next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, SaveArgsCallback)).save(out)
     if trainer.is_world_process_zero() and trainer.state.log_history:
         out.mkdir(parents=True, exist_ok=True)
         plot = out/'loss.png'; plot_losses(trainer.state.log_history, plot)
@@ -451,13 +453,13 @@ def closing_line(res:TrainResult)->str:
     return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
-# %% ../nbs/04_train.ipynb #90146ef6
+# %% ../nbs/04_train.ipynb #053fd7ef
 def sftnb_train(argv:list|None=None):
     "Command-line entry point: `sftnb_train [--flags]`; exits with 128+signal after an interruption checkpoint."
     res = train(sys.argv[1:] if argv is None else argv)
     if res.interrupted: sys.exit(128 + res.interrupted)
 
-# %% ../nbs/04_train.ipynb #c992dbb0
+# %% ../nbs/04_train.ipynb #7ba8fa45
 def accelerate_config(name:str)->Path:
     "Path of the example `accelerate` config `name` shipped in `sftnb/configs`."
     from importlib.resources import files
@@ -465,7 +467,7 @@ def accelerate_config(name:str)->Path:
     if not path.exists(): raise FileNotFoundError(f"no accelerate config {name!r}; there are: {sorted(p.stem for p in path.parent.glob('*.yaml'))}")
     return path
 
-# %% ../nbs/04_train.ipynb #ae855975
+# %% ../nbs/04_train.ipynb #82b3326b
 def _bench_head_worker(supervised:bool, vocab:int, steps:int, batch:int, prompt_len:int, gen_len:int, hidden:int, layers:int, queue):
     import resource
     torch.manual_seed(0)
