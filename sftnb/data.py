@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'add_special_tokens_', 'parse_special_tokens', 'add_special_tokens',
-           'eos_id', 'supervise', 'labels_from_spans', 'parse_line', 'chat_spans', 'tokenizer_identity', 'id_dtype',
-           'TokenizeStats', 'stats_path', 'tokenize_file', 'load_tokenized', 'tokenized_lengths', 'tokenized_metadata',
-           'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example', 'tokenize_cli', 'sftnb_tokenize',
-           'bench_tokenize']
+           'eos_id', 'supervise', 'labels_from_spans', 'parse_line', 'encoder', 'chat_spans', 'tokenizer_identity',
+           'id_dtype', 'TokenizeStats', 'stats_path', 'tokenize_file', 'load_tokenized', 'tokenized_lengths',
+           'tokenized_metadata', 'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example',
+           'tokenize_cli', 'sftnb_tokenize', 'bench_tokenize']
 
 # %% ../nbs/01_data.ipynb #81b4b115
-import hashlib, itertools, json, os, sys, time
+import collections, hashlib, itertools, json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -103,6 +103,15 @@ def parse_line(
     return ('pg', _need_str(obj, 'prompt', where), _need_str(obj, 'generation', where))
 
 # %% ../nbs/01_data.ipynb #49800564
+def encoder(tokenizer):
+    "`tokenizer`'s Rust backend with truncation and padding off: a copy if they were on, so `tokenizer` itself is left as it is."
+    bt = tokenizer.backend_tokenizer
+    if bt.truncation is None and bt.padding is None: return bt
+    from tokenizers import Tokenizer
+    copy = Tokenizer.from_str(bt.to_str())
+    copy.no_truncation(); copy.no_padding(); copy.encode_special_tokens = bt.encode_special_tokens
+    return copy
+
 def _render(tokenizer, msgs, gen_prompt=False):
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen_prompt)
 
@@ -110,10 +119,12 @@ def chat_spans(
     tokenizer,      # a tokenizer with a chat template
     messages:list,  # [{'role', 'content'}, ...]
     where:str='',   # "file line N", for errors
+    bt=None,        # `encoder(tokenizer)`, if already at hand
 )->tuple:           # (input_ids, flat spans of the assistant turns)
     "Token ids of a conversation and the `[start, end)` spans of its assistant turns."
     if not getattr(tokenizer, 'chat_template', None): raise ValueError(f"{where}: 'messages' line but the tokenizer has no chat template")
-    enc = lambda s: tokenizer(s, add_special_tokens=False)['input_ids']
+    bt = bt or encoder(tokenizer)
+    enc = lambda s: bt.encode(s, add_special_tokens=False).ids  # the template's own special tokens are in the text
     ids = enc(_render(tokenizer, messages))
     def prefix_len(text):
         p = enc(text)
@@ -178,9 +189,9 @@ def _schema(dtype, meta:dict)->pa.Schema:
     schema = feats.arrow_schema
     return schema.with_metadata({**schema.metadata, b'sftnb': json.dumps(meta).encode()})
 
-def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar):
+def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_bytes=1<<20):
     "Yield lists of (where, parsed) for valid examples, counting lines and invalid ones."
-    chunk = []
+    chunk, size = [], 0
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
             if n == 1 and raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
@@ -195,20 +206,23 @@ def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar):
                 stats.dropped['invalid'] += 1; continue
             if item is None: continue
             stats.examples += 1
-            chunk.append((where, item))
-            if len(chunk) >= chunk_size: yield chunk; chunk = []
+            chunk.append((where, item)); size += len(raw)
+            if len(chunk) >= chunk_size or size >= chunk_bytes: yield chunk; chunk, size = [], 0
     if chunk: yield chunk
 
-def _encode_chunk(tokenizer, chunk):
-    "Encode one chunk: `Encoding`s of prompts, generations and texts, (ids, spans) of chats."
-    bt = tokenizer.backend_tokenizer
+def _cores()->int:
+    "The cores this process may run on."
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+def _encode_chunk(bt, tokenizer, chunk):
+    "Encode one chunk with `bt = encoder(tokenizer)`: `Encoding`s of prompts, generations and texts, (ids, spans) of chats."
     pg = [it for _, it in chunk if it[0] == 'pg']
     texts = [it[1] for _, it in chunk if it[0] == 'text']
-    # the ids are read from the `Encoding`s in the main thread: here the GIL stays free while Rust encodes on all cores
+    # runs in a worker thread; the ids are read from the `Encoding`s in the main thread, so the GIL stays free here
     prompts = bt.encode_batch_fast([it[1] for it in pg], add_special_tokens=True) if pg else []
     gens = bt.encode_batch_fast([it[2] for it in pg], add_special_tokens=False) if pg else []
     texts = bt.encode_batch_fast(texts, add_special_tokens=True) if texts else []
-    chats = [chat_spans(tokenizer, it[1], where) for where, it in chunk if it[0] == 'chat']
+    chats = [chat_spans(tokenizer, it[1], where, bt) for where, it in chunk if it[0] == 'chat']
     return prompts, gens, texts, chats
 
 # %% ../nbs/01_data.ipynb #0b54a7dd
@@ -266,12 +280,12 @@ def tokenize_file(
     output:Path,                # the Arrow file to write (atomically)
     max_length:int=2048,        # examples longer than this are dropped (or truncated, see `on_long`); 'uft' chunk size
     on_long:str='drop',         # 'drop' or 'truncate'
-    num_proc:int|None=None,     # tokenizer threads: None for all cores, 1 for a single thread
+    num_proc:int|None=None,     # encoding threads: None for all cores, 1 for a single thread
     skip_invalid:bool=False,    # drop and count invalid lines instead of stopping at the first
     add_special_tokens:str|list|None=None, # special tokens to add first, e.g. "<|user|>,<|model|>" (as in training)
     mode:str='sft',             # 'sft': loss on generations / assistant turns; 'uft': every token, cut into `max_length` chunks
     progress:bool=True,         # show a progress bar
-    chunk_size:int=2048,        # examples encoded per batch
+    chunk_size:int=512,         # examples encoded per batch (a batch also ends at 1 MiB of JSON)
 )->TokenizeStats:               # counts of kept and dropped examples, and token totals (also saved by `stats_path`)
     "Tokenize `path` into the memory-mappable Arrow file `output` with exact supervision, and return what happened."
     t0 = time.perf_counter()
@@ -287,7 +301,7 @@ def tokenize_file(
     eos, specials = eos_id(tokenizer), parse_special_tokens(add_special_tokens)
     base = tokenizer_identity(tokenizer)
     add_special_tokens_(tokenizer, specials)
-    ident = tokenizer_identity(tokenizer)
+    bt, ident = encoder(tokenizer), tokenizer_identity(tokenizer)
     dtype = id_dtype(ident['vocab_size'])
     meta = dict(format_version=FORMAT_VERSION, tokenizer=ident, base_tokenizer_hash=base['hash'], dtype=np.dtype(dtype).name,
                 settings=dict(max_length=max_length, on_long=on_long, mode=mode, add_special_tokens=specials))
@@ -296,8 +310,9 @@ def tokenize_file(
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     all_lengths, old_par = [], os.environ.get('TOKENIZERS_PARALLELISM')
-    if num_proc == 1: os.environ['TOKENIZERS_PARALLELISM'] = 'false'
-    pool = ThreadPoolExecutor(1)
+    workers = max(1, num_proc or _cores())
+    os.environ['TOKENIZERS_PARALLELISM'] = 'false'  # each worker encodes its chunk on one core; rayon would split it again
+    pool = ThreadPoolExecutor(workers)
     bar = tqdm(total=path.stat().st_size, unit='B', unit_scale=True, desc=f'tokenizing {path.name}', disable=not progress)
     try:
         with pa.OSFile(str(tmp_out), 'wb') as sink, pa.ipc.new_stream(sink, schema) as writer:
@@ -306,12 +321,11 @@ def tokenize_file(
                 if not lengths: return
                 writer.write_batch(_record_batch(schema, dtype, pieces, spans, lengths))
                 all_lengths.append(np.asarray(lengths)); stats.supervised_tokens += _supervised_tokens(spans)
-            prev = None
+            inflight = collections.deque()  # (chunk, future) in file order: rows are written in the input's order
             for chunk in _read_chunks(path, mode, skip_invalid, stats, chunk_size, bar):
-                fut = pool.submit(_encode_chunk, tokenizer, chunk)  # encodes while the main thread emits the previous chunk
-                if prev: emit(*prev)
-                prev = (chunk, fut)
-            if prev: emit(*prev)
+                inflight.append((chunk, pool.submit(_encode_chunk, bt, tokenizer, chunk)))
+                if len(inflight) > workers: emit(*inflight.popleft())  # the main thread works while the workers encode
+            while inflight: emit(*inflight.popleft())
         if stats.examples == 0: raise ValueError(f"{path}: no examples (the file is empty or blank)")
         if stats.kept == 0: raise ValueError(f"{path}: no example was kept out of {stats.examples:,} (dropped: {stats.dropped})")
         lengths = np.concatenate(all_lengths)
@@ -323,9 +337,8 @@ def tokenize_file(
         tmp_out.unlink(missing_ok=True); raise
     finally:
         pool.shutdown(cancel_futures=True); bar.close()
-        if num_proc == 1:
-            if old_par is None: os.environ.pop('TOKENIZERS_PARALLELISM', None)
-            else: os.environ['TOKENIZERS_PARALLELISM'] = old_par
+        if old_par is None: os.environ.pop('TOKENIZERS_PARALLELISM', None)
+        else: os.environ['TOKENIZERS_PARALLELISM'] = old_par
     sp = stats_path(output); tmp_sp = sp.with_name(f'.{sp.name}.tmp')
     tmp_sp.write_text(json.dumps(asdict(stats), indent=2)); os.replace(tmp_sp, sp)
     return stats
