@@ -191,12 +191,12 @@ def _schema(dtype, meta:dict)->pa.Schema:
 
 def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_bytes=1<<20):
     "Yield lists of (where, parsed) for valid examples, counting lines and invalid ones."
-    chunk, size = [], 0
+    chunk, size, read = [], 0, 0
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
             if n == 1 and raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
             stats.lines += 1
-            if bar is not None: bar.update(len(raw))
+            read += len(raw)
             where = f"{path} line {n}"
             try: item = parse_line(raw, where, mode)
             except ValueError:
@@ -207,7 +207,10 @@ def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_by
             if item is None: continue
             stats.examples += 1
             chunk.append((where, item)); size += len(raw)
-            if len(chunk) >= chunk_size or size >= chunk_bytes: yield chunk; chunk, size = [], 0
+            if len(chunk) >= chunk_size or size >= chunk_bytes:
+                if bar is not None: bar.update(read); read = 0  # once a chunk: a bar update per line costs 10% of the run
+                yield chunk; chunk, size = [], 0
+    if bar is not None: bar.update(read)
     if chunk: yield chunk
 
 def _cores()->int:
