@@ -10,7 +10,7 @@ __all__ = ['BENCHMARKS', 'per_row_tokenize', 'bench_tokenize', 'tokenize_table',
 import argparse, json, os, sys, time, tempfile, shutil
 from pathlib import Path
 import numpy as np, torch
-from .data import bench_tokenize as _bench_tokenize_fast, _bench_examples
+from .data import bench_tokenize as _bench_tokenize_fast, _bench_examples, write_stream
 from . import collate
 
 # %% ../nbs/20_bench.ipynb #d1da223f
@@ -22,9 +22,7 @@ def per_row_tokenize(examples:list, tokenizer, output:Path)->int: # bytes writte
         p = tokenizer(ex['prompt'])['input_ids']
         g = tokenizer(ex['generation'] + tokenizer.eos_token, add_special_tokens=False)['input_ids']
         ids.append(p + g); labels.append([-100]*len(p) + g)
-    table = pa.table({'input_ids': pa.array(ids, pa.list_(pa.int64())), 'labels': pa.array(labels, pa.list_(pa.int64()))})
-    with pa.OSFile(str(output), 'wb') as f, pa.ipc.new_stream(f, table.schema) as w: w.write_table(table)
-    return Path(output).stat().st_size
+    return write_stream(pa.table({'input_ids': pa.array(ids, pa.list_(pa.int64())), 'labels': pa.array(labels, pa.list_(pa.int64()))}), output)
 
 def bench_tokenize(
     n:int=20_000,   # examples of about 400 tokens
@@ -62,19 +60,6 @@ def matmul_rate(device:str='cpu', n:int=1024, repeats:int=10, threads:int|None=1
         best = min(best, (time.process_time() - c) if device == 'cpu' else (time.perf_counter() - t))
     return 2 * n**3 / best
 
-def _run(mode, attn, loss, steps, examples_per_step, vocab_size, device, threads):
-    import multiprocessing, queue
-    ctx = multiprocessing.get_context('spawn')
-    q = ctx.Queue()
-    p = ctx.Process(target=collate._bench_mode, args=(mode, attn, steps, examples_per_step, vocab_size, device, 0, threads, q, loss))
-    p.start()
-    while True:
-        try: r = q.get(timeout=1); break
-        except queue.Empty:
-            if not p.is_alive(): raise RuntimeError(f"bench train: the {mode}/{attn} run exited with code {p.exitcode}")
-    p.join()
-    return r
-
 def bench_train(
     steps:int=6,                # timed steps per variant (after one warm-up step)
     examples_per_step:int=8,    # the same in every variant
@@ -86,7 +71,8 @@ def bench_train(
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     variants = {'padded': ('padded', 'sdpa', None), 'packed': ('packed', 'xformers', None),
                 'packed + head': ('packed', 'xformers', 'sftnb.train:supervised_loss')}
-    runs = {name: _run(*v, steps, examples_per_step, vocab_size, device, threads) for name, v in variants.items()}
+    runs = {name: collate.run_spawned(collate._bench_mode, mode, attn, steps, examples_per_step, vocab_size, device, 0, threads, loss,
+                                      what=f'bench train {name!r}') for name, (mode, attn, loss) in variants.items()}
     rate = 'tokens_per_cpu_s' if device == 'cpu' else 'tokens_per_s'
     peak = matmul_rate(device, threads=threads)
     base = runs['padded']

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['as_id_list', 'pad_id_of', 'PadCollator', 'PackCollator', 'TokenBudgetBatchSampler', 'BudgetDataLoader',
-           'budget_dataloader', 'padding_fraction', 'bench_packing']
+           'budget_dataloader', 'padding_fraction', 'run_spawned', 'bench_packing']
 
 # %% ../nbs/02_collate.ipynb #03f8f15c
 import math, multiprocessing, random, resource, time
@@ -208,7 +208,27 @@ def padding_fraction(batch:dict)->float: # 0 for packed batches
     return 1.0 - m.sum().item() / m.numel()
 
 # %% ../nbs/02_collate.ipynb #d74c609c
-def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size, device, seed, threads, queue, loss=None):
+def run_spawned(
+    target,                 # a module-level function `target(*args, queue)` that puts its result in `queue`
+    *args,
+    what:str='benchmark',   # named in the error if the process dies
+):                          # what `target` put in the queue
+    "Run `target` in a fresh spawned process, so its memory high-water mark is its own, and return its result."
+    import queue as q_
+    ctx = multiprocessing.get_context('spawn')
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    while True:
+        try: r = q.get(timeout=1); break
+        except q_.Empty:
+            if p.is_alive(): continue
+            try: r = q.get(timeout=1); break  # it may have put its result just before exiting
+            except q_.Empty: raise RuntimeError(f"{what}: the spawned run exited with code {p.exitcode} (see its error above)") from None
+    p.join()
+    return r
+
+def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size, device, seed, threads, loss, queue):
     "Run `steps` training steps in one packing `mode` and put the measurements in `queue`; `loss` is 'module:function' of a `(model, batch)->(loss, outputs)` (default: the model's own loss)."
     import contextlib
     if threads: torch.set_num_threads(threads)
@@ -218,10 +238,11 @@ def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size,
     tok = AutoTokenizer.from_pretrained(demo_tokenizer_path('neox'))
     examples = load_sample('train')
     rng = random.Random(seed); rng.shuffle(examples)
+    from sftnb.data import supervise
     items = []
     for ex in examples[:steps * examples_per_step]:
-        p = tok(ex['prompt'])['input_ids']; g = tok(ex['generation'], add_special_tokens=False)['input_ids'] + [tok.eos_token_id]
-        items.append({'input_ids': p + g, 'labels': [-100]*len(p) + g})
+        ids, labels = supervise(tok(ex['prompt'])['input_ids'], tok(ex['generation'], add_special_tokens=False)['input_ids'], tok.eos_token_id)
+        items.append({'input_ids': ids, 'labels': labels})
     cfg = GPTNeoXConfig(vocab_size=vocab_size, hidden_size=512, num_hidden_layers=6, num_attention_heads=8,
                         intermediate_size=2048, max_position_embeddings=2048, rotary_pct=0.25, use_parallel_residual=True,
                         bos_token_id=0, eos_token_id=0, pad_token_id=1)
@@ -266,19 +287,10 @@ def bench_packing(
     packed_attn:str='xformers',          # attention of the packed run (on CPU, xFormers' stand-in `segment_attention`)
 )->dict: # throughput ratio, peak memory of both modes, padding fraction of both
     "Compare real-token throughput and peak memory of padded vs packed training steps on the bundled sample."
-    import queue, sftnb.collate as module  # the module's own function: a spawned process cannot import a notebook's
-    ctx = multiprocessing.get_context('spawn')
+    import sftnb.collate as module  # the module's own function: a spawned process cannot import a notebook's
     runs = {'padded': ('padded', padded_attn), 'packed': ('packed', packed_attn), 'packed_sdpa': ('packed', 'sdpa')}
-    res = {}
-    for name, (mode, attn) in runs.items():
-        q = ctx.Queue()
-        p = ctx.Process(target=module._bench_mode, args=(mode, attn, steps, examples_per_step, vocab_size, device, seed, threads, q))
-        p.start()
-        while name not in res:
-            try: res[name] = q.get(timeout=1)
-            except queue.Empty:
-                if not p.is_alive(): raise RuntimeError(f"bench_packing: the {name!r} run exited with code {p.exitcode} (see its error above)")
-        p.join()
+    res = {name: run_spawned(module._bench_mode, mode, attn, steps, examples_per_step, vocab_size, device, seed, threads, None,
+                             what=f'bench_packing {name!r}') for name, (mode, attn) in runs.items()}
     on_cpu = not str(device).startswith('cuda')
     rate = 'tokens_per_cpu_s' if on_cpu else 'tokens_per_s'
     pad, pack, dense = res['padded'], res['packed'], res['packed_sdpa']

@@ -6,8 +6,8 @@
 __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'add_special_tokens_', 'parse_special_tokens', 'add_special_tokens',
            'eos_id', 'supervise', 'labels_from_spans', 'parse_line', 'encoder', 'chat_spans', 'tokenizer_identity',
            'id_dtype', 'TokenizeStats', 'stats_path', 'tokenize_file', 'load_tokenized', 'tokenized_lengths',
-           'tokenized_metadata', 'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example',
-           'tokenize_cli', 'sftnb_tokenize', 'bench_tokenize']
+           'tokenized_metadata', 'write_stream', 'check_tokenized', 'tokenize_cached', 'example_segments',
+           'show_example', 'tokenize_cli', 'sftnb_tokenize', 'bench_tokenize']
 
 # %% ../nbs/01_data.ipynb #81b4b115
 import collections, hashlib, itertools, json, os, sys, time
@@ -200,7 +200,6 @@ def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_by
             where = f"{path} line {n}"
             try: item = parse_line(raw, where, mode)
             except ValueError:
-                if not raw.strip(): continue
                 stats.examples += 1
                 if not skip_invalid: raise
                 stats.dropped['invalid'] += 1; continue
@@ -208,9 +207,9 @@ def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_by
             stats.examples += 1
             chunk.append((where, item)); size += len(raw)
             if len(chunk) >= chunk_size or size >= chunk_bytes:
-                if bar is not None: bar.update(read); read = 0  # once a chunk: a bar update per line costs 10% of the run
-                yield chunk; chunk, size = [], 0
-    if bar is not None: bar.update(read)
+                bar.update(read)  # once a chunk: a bar update per line costs 10% of the run
+                yield chunk; chunk, size, read = [], 0, 0
+    bar.update(read)
     if chunk: yield chunk
 
 def _cores()->int:
@@ -381,6 +380,11 @@ def tokenized_metadata(
     return json.loads(meta[b'sftnb'])
 
 # %% ../nbs/01_data.ipynb #f1d45eab
+def write_stream(table:pa.Table, path)->int: # bytes written
+    "Write `table` as an Arrow IPC stream file (the layout `datasets.Dataset.from_file` memory-maps)."
+    with pa.OSFile(str(path), 'wb') as f, pa.ipc.new_stream(f, table.schema) as w: w.write_table(table)
+    return Path(path).stat().st_size
+
 def _int64_layout(path)->pa.Table:
     "The rows of a tokenized file in the original tool's layout: int64 `input_ids` and int64 `labels` columns."
     t = datasets.Dataset.from_file(str(path)).data.table
@@ -427,14 +431,14 @@ def tokenize_cached(
     if not jsonl_path.is_file(): raise FileNotFoundError(f"input file {str(jsonl_path)!r} does not exist")
     cache_dir = Path(cache_dir or Path(os.environ.get('SFTNB_HOME', Path.home()/'.cache'/'sftnb'))/'tokenized')
     st = jsonl_path.stat()
-    settings = {k: v for k, v in settings.items() if k not in ('progress', 'num_proc', 'chunk_size')} | {'progress': False}
+    settings = {k: v for k, v in settings.items() if k not in ('progress', 'num_proc', 'chunk_size')}  # the ones that change the file
     if 'add_special_tokens' in settings: settings['add_special_tokens'] = parse_special_tokens(settings['add_special_tokens'])
-    key = json.dumps([str(jsonl_path), st.st_size, st.st_mtime_ns, tokenizer_identity(tokenizer)['hash'],
-                      {k: v for k, v in settings.items() if k != 'progress'}, FORMAT_VERSION], sort_keys=True)
+    key = json.dumps([str(jsonl_path), st.st_size, st.st_mtime_ns, tokenizer_identity(tokenizer)['hash'], settings, FORMAT_VERSION],
+                     sort_keys=True)
     out = cache_dir/f"{jsonl_path.stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.arrow"
     if not out.exists():
         import copy
-        tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, **settings)  # a copy: adding special tokens is training's job
+        tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, progress=False, **settings)  # a copy: adding special tokens is training's job
     return out
 
 # %% ../nbs/01_data.ipynb #afd3f397
@@ -474,7 +478,7 @@ def tokenize_cli(
     output_file:Param("Arrow file to write", str, required=True)=None,
     tokenizer_path:Param("tokenizer name or folder for `AutoTokenizer.from_pretrained`", str, required=True)=None,
     max_length:int=2048,            # drop (or truncate) examples longer than this
-    num_proc:int=None,              # tokenizer threads: default all cores, 1 for a single thread
+    num_proc:int=None,              # encoding threads: default all cores, 1 for a single thread
     skip_invalid:store_true=False,  # drop and count invalid lines instead of stopping
     on_long:Param("what to do with examples longer than max_length", str, choices=['drop', 'truncate'])='drop',
     add_special_tokens:str=None,    # e.g. "<|user|>,<|model|>", as in training
@@ -539,13 +543,11 @@ def bench_tokenize(
         raw(); runs_raw, runs_ours = [], []
         for _ in range(repeats):  # interleaved, best of `repeats`: other load on the machine hits both alike
             runs_raw.append(timed(raw)[:2]); *t, st = timed(ours); runs_ours.append(t)
-        (w_raw, c_raw), (w_ours, c_ours) = min(runs_raw), min(runs_ours)
+        (w_raw, c_raw), (w_ours, c_ours) = (np.min(runs, axis=0) for runs in (runs_raw, runs_ours))  # best wall, best CPU
         orig = _int64_layout(d/'bench.arrow')
-        with pa.OSFile(str(d/'orig.arrow'), 'wb') as f, pa.ipc.new_stream(f, orig.schema) as w: w.write_table(orig)
+        size, size_orig = (d/'bench.arrow').stat().st_size, write_stream(orig, d/'orig.arrow')
         lens = np.diff(orig['input_ids'].combine_chunks().offsets.to_numpy())
-        size, size_orig = (d/'bench.arrow').stat().st_size, (d/'orig.arrow').stat().st_size
-        return dict(time_ratio=round(w_ours/w_raw, 3), size_ratio=round(size/size_orig, 3),
-                    cpu_ratio=round(min(c for _, c in runs_ours)/min(c for _, c in runs_raw), 3),
+        return dict(time_ratio=round(w_ours/w_raw, 3), size_ratio=round(size/size_orig, 3), cpu_ratio=round(c_ours/c_raw, 3),
                     seconds=round(w_ours, 3), raw_encode_seconds=round(w_raw, 3), examples=st.kept,
                     mean_tokens=round(float(lens.mean()), 1), bytes=size, original_bytes=size_orig, cores=os.cpu_count())
     finally:
