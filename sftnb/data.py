@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'add_special_tokens_', 'parse_special_tokens', 'add_special_tokens',
-           'eos_id', 'supervise', 'labels_from_spans', 'parse_line', 'encoder', 'chat_spans', 'tokenizer_identity',
-           'id_dtype', 'TokenizeStats', 'stats_path', 'tokenize_file', 'load_tokenized', 'tokenized_lengths',
-           'tokenized_metadata', 'write_stream', 'check_tokenized', 'tokenize_cached', 'example_segments',
-           'show_example', 'tokenize_cli', 'sftnb_tokenize', 'bench_tokenize']
+           'eos_id', 'supervise', 'labels_from_spans', 'supervised_items', 'parse_line', 'encoder', 'chat_spans',
+           'tokenizer_identity', 'id_dtype', 'TokenizeStats', 'stats_path', 'tokenize_file', 'load_tokenized',
+           'tokenized_lengths', 'tokenized_metadata', 'write_stream', 'check_tokenized', 'tokenize_cached',
+           'example_segments', 'show_example', 'tokenize_cli', 'sftnb_tokenize', 'bench_tokenize']
 
 # %% ../nbs/02_data.ipynb #81b4b115
 import collections, hashlib, itertools, json, os, sys, time
@@ -67,6 +67,17 @@ def labels_from_spans(
     labels = [IGNORE_INDEX]*len(input_ids)
     for s, e in zip(spans[::2], spans[1::2]): labels[s:e] = input_ids[s:e]
     return labels
+
+# %% ../nbs/02_data.ipynb #c7ba8a82
+def supervised_items(
+    tokenizer,      # a Hugging Face tokenizer with an EOS token
+    examples:list,  # `{'prompt', 'generation'}` dicts, e.g. from `sftnb.demo.load_sample`
+)->list:            # `{'input_ids', 'labels'}` items, as `load_tokenized` gives them
+    "Items of prompt/generation `examples` with the loss on the generation and the EOS (for demos and tests)."
+    eos = eos_id(tokenizer)
+    return [dict(zip(('input_ids', 'labels'), supervise(tokenizer(e['prompt'])['input_ids'],
+                                                        tokenizer(e['generation'], add_special_tokens=False)['input_ids'], eos)))
+            for e in examples]
 
 # %% ../nbs/02_data.ipynb #ee49865c
 MODES = ('sft', 'uft')
