@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['xformers_available', 'xformers_unusable_reason', 'AttnMask', 'build_attn_mask', 'reference_attention',
            'segment_attention', 'xformers_kernel', 'use_reference_kernel', 'xformers_attention_forward',
-           'xformers_mask', 'register_xformers', 'resolve_attn_implementation', 'bench_xformers']
+           'xformers_mask', 'register_xformers', 'resolve_attn_implementation']
 
 # %% ../nbs/04_attention.ipynb #60bb03c3
-import contextlib, importlib.util, time, warnings, weakref
+import contextlib, importlib.util, warnings, weakref
 from dataclasses import dataclass
 import torch
 from transformers import AttentionInterface
@@ -22,6 +22,7 @@ def xformers_available()->bool:
     except Exception: return False
     return True
 
+# %% ../nbs/04_attention.ipynb #9b04427a
 def xformers_unusable_reason(device=None)->str: # '' when usable
     "Why xFormers attention cannot run on `device` (a device or a tensor), or '' when it can."
     if not xformers_available(): return "xformers is not installed (or fails to import): `pip install xformers` on a CUDA machine"
@@ -239,11 +240,13 @@ def xformers_mask(
     attention_mask = attention_mask[:, -kv_length:]
     return None if attention_mask.shape[1] == kv_length and bool(attention_mask.all()) else attention_mask
 
+# %% ../nbs/04_attention.ipynb #470da289
 def register_xformers(name:str='xformers'):
     "Register the xFormers attention and mask functions with transformers as `attn_implementation=name`."
     AttentionInterface.register(name, xformers_attention_forward)
     AttentionMaskInterface.register(name, xformers_mask)
 
+# %% ../nbs/04_attention.ipynb #6d5e6e22
 def resolve_attn_implementation(
     requested:str,      # e.g. 'xformers', 'sdpa', 'eager', 'flash_attention_2'
     device=None,        # where the model runs (default: CUDA if available)
@@ -256,38 +259,3 @@ def resolve_attn_implementation(
         return 'sdpa'
     register_xformers()
     return 'xformers'
-
-# %% ../nbs/04_attention.ipynb #fadbe455
-def bench_xformers(
-    tokens:int=16384,       # tokens per packed row
-    examples:int=64,        # examples in the row (equal lengths)
-    steps:int=5,            # timed steps (after 2 warm-up steps)
-    dtype=torch.bfloat16,   # model dtype
-)->dict: # seconds per step and peak memory for 'sdpa' and 'xformers', and their ratios
-    "Time one forward+backward of a Pythia-70M-shaped GPT-NeoX on one packed row, with `sdpa` and with `xformers` (CUDA only)."
-    from transformers import AutoModelForCausalLM, GPTNeoXConfig
-    from sftnb.collate import PackCollator
-    reason = xformers_unusable_reason('cuda')
-    if reason: raise RuntimeError(f"bench_xformers needs CUDA and xFormers: {reason}")
-    register_xformers()
-    n = tokens // examples
-    g = torch.Generator().manual_seed(0)
-    items = [{'input_ids': torch.randint(2, 1024, (n,), generator=g).tolist()} for _ in range(examples)]
-    items = [{**it, 'labels': it['input_ids']} for it in items]
-    res = {}
-    for impl in ('sdpa', 'xformers'):
-        cfg = GPTNeoXConfig(vocab_size=1024, hidden_size=512, num_hidden_layers=6, num_attention_heads=8, intermediate_size=2048,
-                            max_position_embeddings=max(2048, n), rotary_pct=0.25, use_cache=False)
-        torch.manual_seed(0)
-        model = AutoModelForCausalLM.from_config(cfg, attn_implementation=impl, dtype=dtype).cuda().train()
-        batch = {k: v.cuda() if torch.is_tensor(v) else v for k, v in PackCollator(return_varlen_kwargs=True)(items).items()}
-        for _ in range(2): model(**batch).loss.backward()
-        torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-        t0 = time.perf_counter()
-        for _ in range(steps): model(**batch).loss.backward()
-        torch.cuda.synchronize()
-        res[impl] = dict(seconds_per_step=(time.perf_counter() - t0) / steps, peak_mib=torch.cuda.max_memory_allocated() / 2**20)
-        del model, batch; torch.cuda.empty_cache()
-    res['speedup'] = res['sdpa']['seconds_per_step'] / res['xformers']['seconds_per_step']
-    res['memory_ratio'] = res['xformers']['peak_mib'] / res['sdpa']['peak_mib']
-    return res
