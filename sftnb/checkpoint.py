@@ -12,6 +12,7 @@ import json, warnings
 from pathlib import Path
 import torch
 from safetensors.torch import load_file
+from huggingface_hub import save_torch_state_dict
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 # %% ../nbs/05_checkpoint.ipynb #b9a9f04c
