@@ -56,6 +56,7 @@ def make_example(rng:random.Random)->dict:
     if tools: preamble = "toolformer: enabled\n" + preamble
     return {'prompt': f"<|user|>{preamble}{question}<|model|>", 'generation': answer}
 
+# %% ../nbs/01_demo.ipynb #07b15ce2
 def make_sample(
     n:int,          # number of examples
     seed:int=0,     # the same seed gives the same examples
@@ -72,10 +73,12 @@ def sample_path(split:str='train')->Path: # `sftnb/assets/demo_{split}.jsonl`
     if split not in SAMPLE_SIZES: raise ValueError(f"split must be one of {sorted(SAMPLE_SIZES)}, got {split!r}")
     return Path(str(files('sftnb')))/'assets'/f'demo_{split}.jsonl'
 
+# %% ../nbs/01_demo.ipynb #e9d2dcf3
 def load_sample(split:str='train')->list:
     "The bundled demo examples of `split` as a list of dicts."
     with open(sample_path(split), encoding='utf-8') as f: return [json.loads(line) for line in f]
 
+# %% ../nbs/01_demo.ipynb #6791779f
 def write_sample_files():
     "Regenerate the bundled JSONL files from `make_sample` (maintainers only)."
     for split, (n, seed) in SAMPLE_SIZES.items():
@@ -89,6 +92,7 @@ def demo_home()->Path:
     "Folder that holds the built demo assets."
     return Path(os.environ.get('SFTNB_HOME', Path.home()/'.cache'/'sftnb'))/f'demo-v{DEMO_VERSION}'
 
+# %% ../nbs/01_demo.ipynb #0f3e3088
 def build_once(name:str, build)->Path:
     "Return `demo_home()/name`, calling `build(folder)` to create it atomically if it is missing."
     dest = demo_home()/name
@@ -105,12 +109,11 @@ def build_once(name:str, build)->Path:
 
 # %% ../nbs/01_demo.ipynb #bb882943
 DEMO_KINDS = ('neox', 'llama')
-CHAT_TEMPLATE = ("{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}{{ eos_token }}{% endfor %}"
-                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
 
 def _check_kind(kind):
     if kind not in DEMO_KINDS: raise ValueError(f"kind must be one of {DEMO_KINDS}, got {kind!r}")
 
+# %% ../nbs/01_demo.ipynb #02a0721e
 def _train_bpe(specials:list, vocab_size:int=1024)->Tokenizer:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -119,6 +122,10 @@ def _train_bpe(specials:list, vocab_size:int=1024)->Tokenizer:
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator((e['prompt'] + e['generation'] for e in load_sample('train')), trainer)
     return tok
+
+# %% ../nbs/01_demo.ipynb #db501444
+CHAT_TEMPLATE = ("{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}{{ eos_token }}{% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
 
 def build_demo_tokenizer(
     kind:str,   # 'neox' or 'llama'
@@ -137,6 +144,7 @@ def build_demo_tokenizer(
                                       bos_token='<s>', eos_token='</s>', unk_token='<unk>')
     tok.save_pretrained(dest)
 
+# %% ../nbs/01_demo.ipynb #ebe3f982
 def demo_tokenizer_path(kind:str='neox')->Path: # folder for `AutoTokenizer.from_pretrained`
     "Build (once) and return the folder of the demo tokenizer of `kind`."
     _check_kind(kind)
@@ -155,6 +163,7 @@ def demo_config(kind:str='neox', **kwargs):
                intermediate_size=128, max_position_embeddings=2048, bos_token_id=1, eos_token_id=2)
     return LlamaConfig(**{**cfg, **kwargs})
 
+# %% ../nbs/01_demo.ipynb #be87c5bb
 def build_demo_model(
     kind:str,       # 'neox' or 'llama'
     dest:Path,      # folder to `save_pretrained` into
@@ -167,6 +176,7 @@ def build_demo_model(
     model.save_pretrained(dest)
     AutoTokenizer.from_pretrained(demo_tokenizer_path(kind)).save_pretrained(dest)
 
+# %% ../nbs/01_demo.ipynb #17022cd3
 def demo_model_path(kind:str='neox')->Path: # folder for `AutoModelForCausalLM.from_pretrained`
     "Build (once) and return the folder of the tiny demo model of `kind` (its tokenizer is saved beside it)."
     _check_kind(kind)
