@@ -9,13 +9,14 @@ __all__ = ['MODEL_FILES', 'INDEX_FILES', 'WEIGHT_FILES', 'LAYOUTS', 'save_full_s
            'load_causal_lm']
 
 # %% ../nbs/05_checkpoint.ipynb #7e31507d
-import json, os, warnings, zipfile
+import json, warnings, zipfile
 from pathlib import Path
 import torch
 from safetensors.torch import load_file
 from huggingface_hub import save_torch_state_dict
 from transformers import AutoModelForCausalLM
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+from .core import looks_like_path
 
 # %% ../nbs/05_checkpoint.ipynb #b9a9f04c
 MODEL_FILES = ('model.safetensors', 'pytorch_model.bin')                       # a full state dict in one file
@@ -66,7 +67,7 @@ def checkpoint_files(
     hint = ' (it is already a PEFT adapter folder: load it with PeftModel.from_pretrained)' if (checkpoint/'adapter_config.json').exists() else ''
     raise FileNotFoundError(f"{checkpoint}: no {', '.join(MODEL_FILES + INDEX_FILES)} found{hint}")
 
-# %% ../nbs/05_checkpoint.ipynb #7951f9ba
+# %% ../nbs/05_checkpoint.ipynb #487b7f29
 def _safetensors_problem(path:Path, size:int)->str|None:
     with open(path, 'rb') as f:
         head = f.read(8)
@@ -149,7 +150,7 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
-# %% ../nbs/05_checkpoint.ipynb #aa267c42
+# %% ../nbs/05_checkpoint.ipynb #483962a0
 def checkpoint_problem(
     path:Path,  # a checkpoint folder (or a finished run's `output_dir`)
 )->str|None:    # what is wrong, or None
@@ -179,14 +180,14 @@ def last_complete_checkpoint(output_dir)->Path|None:
         warnings.warn(f"skipping incomplete checkpoint {p}: {problem}")
     return None
 
-# %% ../nbs/05_checkpoint.ipynb #c2de23cd
+# %% ../nbs/05_checkpoint.ipynb #5a3c8b4e
 def check_model_weights(
     path,                   # a model folder or hub id
     what:str='model',       # how the user named it, e.g. '--base-model'
 ):
     "Raise an error naming `path` if it looks like a folder that does not exist, or holds a weight file with a problem."
     p = Path(path)
-    if (os.sep in str(path) or str(path).startswith('.')) and not p.exists(): raise FileNotFoundError(f"{what} {path}: no such folder")
+    if looks_like_path(path) and not p.exists(): raise FileNotFoundError(f"{what} {path}: no such folder")
     if not p.is_dir(): return
     for f in checkpoint_files(p, missing_ok=True):
         if (problem := weights_problem(f)): raise ValueError(f"{what} {path}: {f.name} is {problem}")

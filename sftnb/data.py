@@ -22,7 +22,7 @@ import datasets
 from tokenizers import AddedToken, Tokenizer
 from fastcore.xtras import modified_env
 from tqdm.auto import tqdm
-from .core import parse_cli, cli_errors, pid_alive, process_tag, sigterm_exits
+from .core import parse_cli, cli_errors, pid_alive, process_tag, sigterm_exits, looks_like_path
 
 # %% ../nbs/02_data.ipynb #a18aa8d5
 def parse_special_tokens(
@@ -199,12 +199,11 @@ def stats_path(output)->Path:
     output = Path(output)
     return output.with_name(output.stem + '.stats.json')
 
-# %% ../nbs/02_data.ipynb #8734f05c
+# %% ../nbs/02_data.ipynb #9f68f410
 def _load_tokenizer(name):
     "`AutoTokenizer.from_pretrained(name)` with an error that names `name` (a folder that does not exist is not tried as a hub id)."
     from transformers import AutoTokenizer
-    looks_local = os.sep in str(name) or str(name).startswith('.')
-    if looks_local and not Path(name).exists(): raise FileNotFoundError(f"tokenizer {str(name)!r}: no such folder")
+    if looks_like_path(name) and not Path(name).exists(): raise FileNotFoundError(f"tokenizer {str(name)!r}: no such folder")
     try: return AutoTokenizer.from_pretrained(name)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"tokenizer {str(name)!r}: cannot load a tokenizer from it ({e})") from None
 
@@ -221,7 +220,7 @@ def _checked_inputs(path, tokenizer, max_length, on_long, mode)->tuple: # (path,
     if not getattr(tokenizer, 'is_fast', False): raise ValueError("tokenize_file needs a fast (Rust) tokenizer")
     return path, tokenizer
 
-# %% ../nbs/02_data.ipynb #f501e0ef
+# %% ../nbs/02_data.ipynb #37011749
 DATA_SUFFIXES = ('.jsonl', '.json', '.parquet', '.csv')
 
 def _checked_output(path, output)->Path:
@@ -280,7 +279,7 @@ def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_by
     bar.update(read)
     if chunk: yield chunk
 
-# %% ../nbs/02_data.ipynb #b060326e
+# %% ../nbs/02_data.ipynb #9830ddba
 def _chat_or_error(tokenizer, messages, where, bt):
     "`chat_spans` of one conversation, or the `ValueError` naming `where` if the chat template cannot render or locate it."
     if not getattr(tokenizer, 'chat_template', None): return chat_spans(tokenizer, messages, where, bt)  # no template: fatal
@@ -364,7 +363,7 @@ def _cores()->int:
     "The cores this process may run on."
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
-# %% ../nbs/02_data.ipynb #90227375
+# %% ../nbs/02_data.ipynb #8be0f49f
 def _valid_chats(chunk, encoded, skip_invalid, stats)->tuple: # (chunk, encoded) without the chats that failed
     "Raise the first chat error of an encoded chunk, or with `skip_invalid` drop and count the failed chats."
     prompts, gens, texts, chats = encoded
@@ -376,7 +375,7 @@ def _valid_chats(chunk, encoded, skip_invalid, stats)->tuple: # (chunk, encoded)
     drop = {chat_at[i] for i in bad}
     return [c for i, c in enumerate(chunk) if i not in drop], (prompts, gens, texts, [c for c in chats if not isinstance(c, Exception)])
 
-# %% ../nbs/02_data.ipynb #44f30a2f
+# %% ../nbs/02_data.ipynb #d52ae839
 def _text_limit(tokenizer, max_length:int)->int:
     "Characters beyond which an example certainly has more than `max_length` tokens (with a factor 2 of margin)."
     return 2 * max_length * max(map(len, tokenizer.get_vocab()))
@@ -401,7 +400,7 @@ def _bounded_chunks(chunks, limit:int, on_long:str, stats):
             else: kept.append((where, b))
         if kept: yield kept
 
-# %% ../nbs/02_data.ipynb #eebad615
+# %% ../nbs/02_data.ipynb #a06d3613
 def _write_end(writer, schema, all_lengths:list):
     "Close the stream with an empty record batch whose metadata records the row and token counts: the end marker."
     rows, tokens = sum(map(len, all_lengths)), int(sum(int(a.sum()) for a in all_lengths))
@@ -442,7 +441,7 @@ def _final_stats(stats, all_lengths:list, path, t0:float)->TokenizeStats:
     stats.seconds = round(time.perf_counter() - t0, 3)
     return stats
 
-# %% ../nbs/02_data.ipynb #18051a4c
+# %% ../nbs/02_data.ipynb #1b4a530d
 def _tmp_path(path)->Path:
     "The temporary name beside `path` that this process writes it under: `.NAME.HOST-PID.tmp`."
     path = Path(path)
@@ -512,7 +511,7 @@ def tokenized_metadata(
     if b'sftnb' not in meta: raise ValueError(f"{path} has no sftnb metadata: tokenize it again with sftnb_tokenize")
     return json.loads(meta[b'sftnb'])
 
-# %% ../nbs/02_data.ipynb #8f292db5
+# %% ../nbs/02_data.ipynb #7e229eb3
 def tokenized_counts(
     path:Path,  # an Arrow file written by `tokenize_file`
 )->dict:        # {'rows', 'tokens'}
@@ -583,7 +582,7 @@ def check_tokenized(
         raise ValueError(f"{path} was tokenized in {meta['settings']['mode']!r} mode, not {mode!r}")
     return meta
 
-# %% ../nbs/02_data.ipynb #34631d3e
+# %% ../nbs/02_data.ipynb #e69aaf81
 def file_digest(path)->str:
     "The SHA-256 of the whole file at `path`, in hex."
     with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
