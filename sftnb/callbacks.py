@@ -26,6 +26,7 @@ class InterruptCallback(TrainerCallback):
     "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop; with `hold`, keep the handlers until `release()`."
     def __init__(self, signals=(signal.SIGINT, signal.SIGTERM), hold:bool=False):
         self.signals, self.received, self._old, self.hold, self.finishing = signals, None, {}, hold, False
+        self.stopped = None  # the signal that stopped training (not one that came during the final save)
     def _handle(self, signum, frame):
         if self.received is not None: raise KeyboardInterrupt  # a second signal: stop now
         self.received = signum
@@ -44,7 +45,7 @@ class InterruptCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if self.received is not None: control.should_save = control.should_training_stop = True
     def on_train_end(self, args, state, control, **kwargs):
-        self.finishing = True
+        self.stopped, self.finishing = self.received, True
         if not self.hold: self.release()
 
 # %% ../nbs/06_callbacks.ipynb #f1e97e4f

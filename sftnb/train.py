@@ -478,7 +478,7 @@ def run_training(margs, dargs, largs, oargs, targs, callbacks:list|None, cleanup
         if resume: print(f"sftnb: resuming from {resume}")
         metrics.update(trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics)
     tokens_per_second = trainer.real_tokens * trainer.args.world_size / max(time.time() - start, 1e-9)
-    stopped = interrupt.received  # a signal during the final save does not stop it
+    stopped = interrupt.stopped  # a signal during the final save does not stop it
     if not stopped and (restore or not finished): metrics.update(finish_run(trainer, targs))
     plot = None
     if trainer.is_world_process_zero() and trainer.state.log_history:
