@@ -91,6 +91,7 @@ def per_row_tokenize(examples:list, tokenizer, output:Path)->int: # bytes writte
         ids.append(p + g); labels.append([-100]*len(p) + g)
     return write_stream(pa.table({'input_ids': pa.array(ids, pa.list_(pa.int64())), 'labels': pa.array(labels, pa.list_(pa.int64()))}), output)
 
+# %% ../nbs/20_bench.ipynb #ae34c036
 def bench_tokenize(
     n:int=20_000,   # examples of about 400 tokens
     repeats:int=3,  # best of `repeats` for sftnb and the raw `encode_batch`
@@ -104,6 +105,7 @@ def bench_tokenize(
     res.update(per_row_seconds=round(secs, 3), speedup_vs_per_row=round(secs / res['seconds'], 2))
     return res
 
+# %% ../nbs/20_bench.ipynb #99025ba0
 def tokenize_table(r:dict)->str:
     "The tokenize results as a small markdown table."
     return '\n'.join([f"| pipeline | seconds for {r['examples']:,} examples ({r['mean_tokens']:.0f} tokens each) | vs raw `encode_batch` |", '|---|---|---|',
@@ -248,6 +250,7 @@ def bench_train(
     return dict(device=device, rate_measure='real tokens per CPU-second' if device == 'cpu' else 'real tokens per second',
                 matmul_flops=peak, runs=runs)
 
+# %% ../nbs/20_bench.ipynb #90708f64
 def train_table(r:dict)->str:
     "The train results as a small markdown table."
     rows = [f"| variant | {r['rate_measure']} | vs padded | padding | peak memory | vs padded | MFU |", '|---|---|---|---|---|---|---|']
@@ -360,6 +363,7 @@ def bench_attention(lengths=(512, 1024, 2048, 4096), batch:int=4, heads:int=16, 
             out[f'{name}@{n}'] = dict(ms=(time.perf_counter() - t) / repeats * 1e3, peak_mib=torch.cuda.max_memory_allocated() / 2**20)
     return dict(lengths=list(lengths), runs=out)
 
+# %% ../nbs/20_bench.ipynb #baa2cc17
 def attention_table(r:dict)->str:
     "The attention results as a small markdown table."
     rows = ['| length | eager ms | sdpa ms | xformers ms | eager MiB | sdpa MiB | xformers MiB |', '|---|---|---|---|---|---|---|']
@@ -374,11 +378,13 @@ class BenchArguments:
     "Flags every benchmark takes."
     out: str = field(default='.', metadata={'help': 'folder for bench_<name>.json (default: the current folder)'})
 
+# %% ../nbs/20_bench.ipynb #1f4ec66d
 @dataclass
 class TokenizeBenchArguments(BenchArguments):
     "`sftnb_bench tokenize`"
     n: int = field(default=20_000, metadata={'help': 'examples of about 400 tokens'})
 
+# %% ../nbs/20_bench.ipynb #7ad84ad7
 @dataclass
 class TrainBenchArguments(BenchArguments):
     "`sftnb_bench train`"
@@ -387,6 +393,7 @@ class TrainBenchArguments(BenchArguments):
     vocab_size: int = field(default=50304, metadata={'help': "the model's vocabulary (Pythia's by default)"})
     device: str|None = field(default=None, metadata={'help': 'cpu or cuda (default: cuda if available)'})
 
+# %% ../nbs/20_bench.ipynb #e2f45e01
 @dataclass
 class AttentionBenchArguments(BenchArguments):
     "`sftnb_bench attention`"
