@@ -6,8 +6,9 @@
 __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'WARNINGS', 'parse_special_tokens', 'register_special_tokens', 'eos_id',
            'supervise', 'labels_from_spans', 'supervised_items', 'parse_line', 'encoder', 'chat_spans',
            'tokenizer_identity', 'id_dtype', 'TokenizeStats', 'stats_path', 'DataWarning', 'tokenize_file',
-           'tokenized_metadata', 'load_tokenized', 'tokenized_lengths', 'write_stream', 'check_tokenized',
-           'tokenize_cached', 'example_segments', 'show_example', 'TokenizeArguments', 'sftnb_tokenize']
+           'tokenized_metadata', 'load_tokenized', 'tokenized_lengths', 'mix_tokenized', 'mixture_summary',
+           'write_stream', 'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example',
+           'TokenizeArguments', 'sftnb_tokenize']
 
 # %% ../nbs/02_data.ipynb #81b4b115
 import collections, hashlib, itertools, json, os, time, warnings
@@ -22,7 +23,7 @@ from tokenizers import AddedToken, Tokenizer
 from fastcore.xtras import modified_env
 from tqdm.auto import tqdm
 from .core import parse_cli, cli_errors
-from .sources import source_kind, source_size, record_batches, record_item
+from .sources import source_kind, source_size, record_batches, record_item, mixture_indices, mixture_counts
 from .chat import assistant_spans, use_chat_template, template_hash, special_text_pattern, special_texts, chat_texts
 
 # %% ../nbs/02_data.ipynb #a18aa8d5
@@ -482,6 +483,35 @@ def tokenized_lengths(
 )->np.ndarray:              # the length of each row
     "Row lengths of a tokenized dataset, read from its `length` column without decoding any row."
     return np.asarray(ds.with_format('numpy', columns=['length'])['length'], dtype=np.int64)
+
+# %% ../nbs/02_data.ipynb #bc159f90
+def mix_tokenized(
+    dsets:list,                 # datasets from `load_tokenized`
+    weights:list|None=None,     # each one's share of an epoch (None: each once)
+    seed:int=0,                 # the same seed gives the same rows
+)->datasets.Dataset:            # items as `load_tokenized` gives them
+    "One dataset of several tokenized ones, in the proportions of `weights`."
+    if len(dsets) == 1 and weights is None: return dsets[0]
+    idx = mixture_indices([len(d) for d in dsets], weights, seed)
+    ds = datasets.concatenate_datasets([d.with_format(None).select(i) for d, i in zip(dsets, idx)])
+    ds.set_transform(_to_items)
+    return ds
+
+# %% ../nbs/02_data.ipynb #c6009d50
+def mixture_summary(
+    sources:list,               # the sources as given (paths or ids)
+    dsets:list,                 # their datasets from `load_tokenized`
+    weights:list|None=None,     # their shares
+)->list:                        # one dict per source
+    "Each source of a mixture with its file, rows, weight, examples per epoch and token counts."
+    out = []
+    for src, d, w, m in zip(sources, dsets, weights or [None]*len(dsets), mixture_counts([len(d) for d in dsets], weights)):
+        f = d.cache_files[0]['filename'] if d.cache_files else None
+        sp = stats_path(f) if f else None
+        st = json.loads(sp.read_text()) if sp and sp.exists() else {}
+        out.append(dict(source=str(src), file=f, rows=len(d), weight=w, rows_per_epoch=m, total_tokens=st.get('total_tokens'),
+                        supervised_tokens=st.get('supervised_tokens')))
+    return out
 
 # %% ../nbs/02_data.ipynb #f1d45eab
 def write_stream(table:pa.Table, path)->int: # bytes written
