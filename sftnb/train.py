@@ -6,8 +6,8 @@
 __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'DEMO_DEFAULTS', 'ModelArguments', 'DataArguments', 'LoraArguments',
            'OtherArguments', 'translate_flags', 'parse_train_args', 'model_dtype', 'local_rank', 'load_tokenizer',
            'load_model', 'lora_config', 'apply_lora', 'supervised_loss', 'SftnbTrainer', 'load_training_data',
-           'run_finished', 'load_run_data', 'build_model', 'run_config', 'build_trainer', 'TrainResult', 'resume_point',
-           'finish_run', 'train', 'closing_line', 'sftnb_train', 'accelerate_config']
+           'run_finished', 'load_mixture', 'load_run_data', 'build_model', 'run_config', 'build_trainer', 'TrainResult',
+           'resume_point', 'finish_run', 'train', 'closing_line', 'sftnb_train', 'accelerate_config']
 
 # %% ../nbs/07_train.ipynb #aad0a3ab
 import json, os, sys, time, warnings
@@ -17,7 +17,9 @@ import torch, torch.nn.functional as F
 from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainerState, TrainingArguments
 from .core import parse_cli, cli_errors
 from .demo import demo_model_path, sample_path
-from .data import (IGNORE_INDEX, eos_id, parse_special_tokens, register_special_tokens, load_tokenized, check_tokenized,
+from .chat import use_chat_template
+from .sources import source_kind
+from .data import (mix_tokenized, mixture_summary, IGNORE_INDEX, eos_id, parse_special_tokens, register_special_tokens, load_tokenized, check_tokenized,
                         tokenize_cached, tokenized_lengths)
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import resolve_attn_implementation
@@ -37,11 +39,19 @@ class ModelArguments:
 @dataclass
 class DataArguments:
     "Training and evaluation data."
-    train_file: str|None = field(default=None, metadata={'help': 'Tokenized Arrow file, or JSONL tokenized on the fly into a cache (default: the bundled sample).'})
-    eval_file: str|None = field(default=None, metadata={'help': 'Tokenized Arrow file or JSONL for evaluation.'})
+    train_file: list[str]|None = field(default=None, metadata={'help': 'Tokenized Arrow files, or sources sftnb_tokenize reads (JSONL, JSON, parquet, CSV, saved datasets, dataset folders, hub ids) tokenized on the fly into a cache; several make a mixture (default: the bundled sample).'})
+    eval_file: str|None = field(default=None, metadata={'help': 'Tokenized Arrow file or any source for evaluation.'})
     max_length: int = field(default=2048, metadata={'help': 'Longest example in tokens when tokenizing JSONL on the fly.'})
     packing: bool = field(default=False, metadata={'help': 'Padding-free batches: examples concatenated into one row.'})
     max_tokens_per_batch: int|None = field(default=None, metadata={'help': 'Fill each batch up to this many tokens (token-budget batching) instead of a fixed number of examples.'})
+    train_weights: list[float]|None = field(default=None, metadata={'help': "Each training source's share of an epoch, e.g. 3 1 (default: each source once); seeded by --data_seed or --seed."})
+    split: str = field(default='train', metadata={'help': 'The split of datasets with splits.'})
+    subset: str|None = field(default=None, metadata={'help': 'The configuration (subset) of hub datasets.'})
+    prompt_column: str|None = field(default=None, metadata={'help': 'Column of the prompts (default: recognised from the layout).'})
+    generation_column: str|None = field(default=None, metadata={'help': 'Column of the generations (default: recognised from the layout).'})
+    messages_column: str|None = field(default=None, metadata={'help': 'Column of the conversations (default: recognised from the layout).'})
+    chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template (for tokenizing, and saved with the model)."})
+    train_sources: str|None = field(default=None, metadata={'help': 'Set by sftnb when a run starts, not a flag: each training source with its counts, saved with the arguments.'})
 
 # %% ../nbs/07_train.ipynb #27cc7bbe
 @dataclass
@@ -213,11 +223,15 @@ def load_training_data(
     uft:bool=False,         # unsupervised mode for JSONL
     flag:str='--train_file',
 ):
-    "Tokenize `path` if it is JSONL (cached), check it matches the tokenizer and special tokens, and load it."
-    p = Path(path)
-    if not p.exists(): raise FileNotFoundError(f"{flag} {path}: no such file")
-    if p.suffix in ('.jsonl', '.json'):
-        p = tokenize_cached(p, tokenizer, max_length=dargs.max_length, add_special_tokens=special_tokens or None, mode='uft' if uft else 'sft')
+    "Tokenize `path` unless it is a tokenized Arrow file (cached), check it matches the tokenizer and special tokens, and load it."
+    p = Path(str(path))
+    if p.suffix == '.arrow' and not p.exists(): raise FileNotFoundError(f"{flag} {path}: no such file")
+    if not (p.is_file() and p.open('rb').read(4) == b'\xff\xff\xff\xff'):  # not an Arrow stream: a source to tokenize
+        try: source_kind(path)
+        except FileNotFoundError: raise FileNotFoundError(f"{flag} {path}: no such file, folder or dataset id") from None
+        columns = {k: getattr(dargs, k) for k in ('prompt_column', 'generation_column', 'messages_column') if getattr(dargs, k)}
+        p = tokenize_cached(path, tokenizer, max_length=dargs.max_length, add_special_tokens=special_tokens or None,
+                            mode='uft' if uft else 'sft', split=dargs.split, subset=dargs.subset, **columns)
     check_tokenized(p, tokenizer, add_special_tokens=special_tokens)
     return load_tokenized(p)
 
@@ -228,6 +242,18 @@ def run_finished(checkpoint, targs:TrainingArguments)->bool:
     if targs.max_steps > 0: return state['global_step'] >= targs.max_steps
     return state.get('epoch', 0) >= targs.num_train_epochs - 1e-6
 
+# %% ../nbs/07_train.ipynb #39223de7
+def load_mixture(files, tokenizer, special:list, dargs:DataArguments, uft:bool, targs:TrainingArguments):
+    "The training set of one or several sources, in the shares of `--train_weights`; fills in `dargs.train_sources`."
+    files = [files] if isinstance(files, (str, Path)) else list(files)
+    parts = [load_training_data(f, tokenizer, special, dargs, uft) for f in files]
+    seed = targs.data_seed if targs.data_seed is not None else targs.seed
+    ds = mix_tokenized(parts, dargs.train_weights, seed)
+    dargs.train_sources = mixture_summary(files, parts, dargs.train_weights)
+    if len(files) > 1:
+        for s in dargs.train_sources: print(f"sftnb: {s['source']}: {s['rows']:,} rows, weight {s['weight']}, {s['rows_per_epoch']:,} per epoch")
+    return ds
+
 # %% ../nbs/07_train.ipynb #a3ad1d63
 def load_run_data(margs, dargs, oargs, targs, tokenizer, special:list)->tuple: # (train dataset, eval dataset), either may be None
     "The run's training and evaluation data (the bundled sample for the demo); evaluation data only if the run evaluates."
@@ -235,7 +261,8 @@ def load_run_data(margs, dargs, oargs, targs, tokenizer, special:list)->tuple: #
     eval_file = dargs.eval_file or (None if (margs.model_name_or_path or dargs.train_file) else str(sample_path('eval')))
     if train_file is None and targs.do_train: raise ValueError("--train_file is required with --model_name_or_path")
     evaluates = targs.do_eval or targs.eval_strategy != 'no'
-    train_ds = load_training_data(train_file, tokenizer, special, dargs, oargs.uft) if train_file else None
+    use_chat_template(tokenizer, dargs.chat_template)  # before tokenizing; the model is saved with it
+    train_ds = load_mixture(train_file, tokenizer, special, dargs, oargs.uft, targs) if train_file else None
     eval_ds = load_training_data(eval_file, tokenizer, special, dargs, oargs.uft, '--eval_file') if (eval_file and evaluates) else None
     return train_ds, eval_ds
 
