@@ -93,6 +93,7 @@ def per_row_tokenize(examples:list, tokenizer, output:Path)->int: # bytes writte
         ids.append(p + g); labels.append([-100]*len(p) + g)
     return write_stream(pa.table({'input_ids': pa.array(ids, pa.list_(pa.int64())), 'labels': pa.array(labels, pa.list_(pa.int64()))}), output)
 
+# %% ../nbs/20_bench.ipynb #ae34c036
 def bench_tokenize(
     n:int=20_000,   # examples of about 400 tokens
     repeats:int=3,  # best of `repeats` for sftnb and the raw `encode_batch`
@@ -106,6 +107,7 @@ def bench_tokenize(
     res.update(per_row_seconds=round(secs, 3), speedup_vs_per_row=round(secs / res['seconds'], 2))
     return res
 
+# %% ../nbs/20_bench.ipynb #99025ba0
 def tokenize_table(r:dict)->str:
     "The tokenize results as a small markdown table."
     return '\n'.join([f"| pipeline | seconds for {r['examples']:,} examples ({r['mean_tokens']:.0f} tokens each) | vs raw `encode_batch` |", '|---|---|---|',
@@ -256,6 +258,7 @@ def bench_train(
     return dict(device=device, rate_measure='real tokens per CPU-second' if device == 'cpu' else 'real tokens per second',
                 matmul_flops=peak, runs=runs)
 
+# %% ../nbs/20_bench.ipynb #90708f64
 def train_table(r:dict)->str:
     "The train results as a small markdown table."
     if 'best' in r: return vs_trl_table(r)
@@ -265,10 +268,11 @@ def train_table(r:dict)->str:
                     f"{x['peak_bytes']/2**20:,.0f} MiB | {x['peak_memory_vs_padded']:.2f}x | {x['mfu']:.1%} |")
     return '\n'.join(rows + ['', f"Matmul yardstick on {r['device']}: {r['matmul_flops']/1e9:,.1f} GFLOP/s (float32)."])
 
-# %% ../nbs/20_bench.ipynb #46d4cd4e
+# %% ../nbs/20_bench.ipynb #000c149a
 SMOLLM_135M = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3,
                    vocab_size=49152, tie_word_embeddings=True, max_position_embeddings=2048)
 
+# %% ../nbs/20_bench.ipynb #8ef5992a
 def word_tokenizer(vocab_size:int):
     "A word-level fast tokenizer over the words `w2`...`w{vocab_size-1}`, EOS `</s>` (id 0): ids written as words come back exactly."
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -278,7 +282,7 @@ def word_tokenizer(vocab_size:int):
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token='</s>', unk_token='<unk>')
 
-# %% ../nbs/20_bench.ipynb #51a32070
+# %% ../nbs/20_bench.ipynb #741d578e
 def vs_trl_examples(
     n:int,                  # examples
     vocab_size:int,         # ids are drawn from [2, vocab_size)
@@ -296,12 +300,13 @@ def vs_trl_examples(
         out.append({'prompt': ' '.join(words[:total - gen]), 'generation': ' ' + ' '.join(words[total - gen:])})
     return out
 
-# %% ../nbs/20_bench.ipynb #27fdb3a8
+# %% ../nbs/20_bench.ipynb #fd4b8cf8
 def _vm_kib(key:str)->int:
     "A `Vm*` line of /proc/self/status, in KiB (0 where there is no /proc)."
     try: return int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith(key + ':')))
     except (OSError, StopIteration): return 0
 
+# %% ../nbs/20_bench.ipynb #73b73d28
 class StepMeter(TrainerCallback):
     "Real tokens, wall and CPU time of every training step, and the peak resident memory of training."
     def __init__(self): self.tokens, self.ends, self.pending = [], [], 0
@@ -329,13 +334,14 @@ class StepMeter(TrainerCallback):
         return dict(steps=len(self.tokens) - warmup, real_tokens=tokens, seconds=w1 - w0, cpu_seconds=c1 - c0,
                     tokens_per_s=tokens / (w1 - w0), tokens_per_cpu_s=tokens / (c1 - c0), peak_bytes=peak, start_bytes=self.rss0)
 
-# %% ../nbs/20_bench.ipynb #4d4cf2a3
+# %% ../nbs/20_bench.ipynb #941c28c3
 def _vs_trl_common(steps, lr, optim, seed, device):
     "TrainingArguments both trainers get."
     return dict(max_steps=steps + 1, per_device_train_batch_size=4, learning_rate=lr, optim=optim, seed=seed, report_to='none',
                 save_strategy='no', logging_steps=steps + 1, disable_tqdm=True, gradient_checkpointing=False, dataloader_num_workers=0,
                 use_cpu=device == 'cpu', bf16=device != 'cpu')
 
+# %% ../nbs/20_bench.ipynb #33141e43
 def _vs_trl_worker(variant, folder, steps, examples_per_step, threads, lr, optim, seed, device, queue):
     "Train one `variant` ('sftnb', 'trl_padding_free' or 'trl_padded') in this fresh process; put its measurements in `queue`."
     if threads and device == 'cpu': torch.set_num_threads(threads)
@@ -362,7 +368,7 @@ def _vs_trl_worker(variant, folder, steps, examples_per_step, threads, lr, optim
         n -= model.get_input_embeddings().weight.numel()
     queue.put(dict(variant=variant, flops_params=n, attn_implementation=model.config._attn_implementation, **meter.summary()))
 
-# %% ../nbs/20_bench.ipynb #d3e06fef
+# %% ../nbs/20_bench.ipynb #9ade6c4e
 def _vs_trl_setup(folder:Path, n:int, shape:dict, seed:int=0):
     "Write the model (random weights, from `shape`) with its word tokenizer, and `n` examples as JSONL, into `folder`."
     from transformers import LlamaConfig
@@ -372,13 +378,14 @@ def _vs_trl_setup(folder:Path, n:int, shape:dict, seed:int=0):
     word_tokenizer(shape['vocab_size']).save_pretrained(folder/'model')
     (folder/'train.jsonl').write_text(''.join(json.dumps(e) + '\n' for e in vs_trl_examples(n, shape['vocab_size'], seed)))
 
-# %% ../nbs/20_bench.ipynb #589138e8
-VS_TRL_VARIANTS = ('sftnb', 'trl_padding_free', 'trl_padded')
-
+# %% ../nbs/20_bench.ipynb #9ff95c2f
 def trl_missing_reason()->str: # '' when TRL is importable
     "Why the TRL variants cannot run."
     import importlib.util
     return '' if importlib.util.find_spec('trl') else "trl is not installed (`pip install sftnb[bench]` or `pip install trl`): running sftnb alone"
+
+# %% ../nbs/20_bench.ipynb #2ff100d7
+VS_TRL_VARIANTS = ('sftnb', 'trl_padding_free', 'trl_padded')
 
 def bench_vs_trl(
     steps:int=3,                # timed steps per run (after one warm-up step)
@@ -409,7 +416,7 @@ def bench_vs_trl(
     finally: shutil.rmtree(folder, ignore_errors=True)
     return vs_trl_summary(runs, device, threads)
 
-# %% ../nbs/20_bench.ipynb #c55932a5
+# %% ../nbs/20_bench.ipynb #215d0b02
 def vs_trl_summary(runs:dict, device:str, threads:int)->dict:
     "Best run of each variant, its MFU, and sftnb's ratios against each TRL variant (per round too)."
     rate = 'tokens_per_cpu_s' if device == 'cpu' else 'tokens_per_s'
@@ -428,6 +435,7 @@ def vs_trl_summary(runs:dict, device:str, threads:int)->dict:
         res.update(trl_best_mode=top, ratio_vs_trl_best=res[f'ratio_vs_{top}'], peak_memory_vs_trl_best=res[f'peak_memory_vs_{top}'])
     return res
 
+# %% ../nbs/20_bench.ipynb #77832ee6
 def vs_trl_table(r:dict)->str:
     "The vs-TRL results as a small markdown table."
     rows = [f"| trainer | {r['rate_measure']} | sftnb vs it | peak memory | sftnb vs it | MFU | attention |", '|---|---|---|---|---|---|---|']
@@ -544,6 +552,7 @@ def bench_attention(lengths=(512, 1024, 2048, 4096), batch:int=4, heads:int=16, 
             out[f'{name}@{n}'] = dict(ms=(time.perf_counter() - t) / repeats * 1e3, peak_mib=torch.cuda.max_memory_allocated() / 2**20)
     return dict(lengths=list(lengths), runs=out)
 
+# %% ../nbs/20_bench.ipynb #baa2cc17
 def attention_table(r:dict)->str:
     "The attention results as a small markdown table."
     rows = ['| length | eager ms | sdpa ms | xformers ms | eager MiB | sdpa MiB | xformers MiB |', '|---|---|---|---|---|---|---|']
@@ -558,11 +567,13 @@ class BenchArguments:
     "Flags every benchmark takes."
     out: str = field(default='.', metadata={'help': 'folder for bench_<name>.json (default: the current folder)'})
 
+# %% ../nbs/20_bench.ipynb #1f4ec66d
 @dataclass
 class TokenizeBenchArguments(BenchArguments):
     "`sftnb_bench tokenize`"
     n: int = field(default=20_000, metadata={'help': 'examples of about 400 tokens'})
 
+# %% ../nbs/20_bench.ipynb #7ad84ad7
 @dataclass
 class TrainBenchArguments(BenchArguments):
     "`sftnb_bench train`"
@@ -574,6 +585,7 @@ class TrainBenchArguments(BenchArguments):
     vs_trl: bool = field(default=False, metadata={'help': "sftnb's packed defaults against TRL's SFTTrainer (padding-free and padded) on a SmolLM-135M-shaped model; needs trl"})
     rounds: int = field(default=2, metadata={'help': 'with --vs-trl: interleaved rounds (the best run of each trainer counts)'})
 
+# %% ../nbs/20_bench.ipynb #e2f45e01
 @dataclass
 class AttentionBenchArguments(BenchArguments):
     "`sftnb_bench attention`"

@@ -108,7 +108,7 @@ def parse_train_args(
         from transformers import HfArgumentParser
         return HfArgumentParser(ARG_CLASSES).parse_dict({**base, **(DEMO_DEFAULTS if _uses_demo(kwargs) else {}), **kwargs})
     argv = translate_flags(sys.argv[1:] if argv is None else list(argv))
-    return parse_cli(ARG_CLASSES, argv, prog='sftnb_train', **base, **(DEMO_DEFAULTS if _uses_demo(_flag_names(argv)) else {}))
+    return parse_cli(ARG_CLASSES, argv, prog='sftnb_train', **{**base, **(DEMO_DEFAULTS if _uses_demo(_flag_names(argv)) else {})})
 
 # %% ../nbs/07_train.ipynb #b5e98035
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
