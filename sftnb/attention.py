@@ -129,6 +129,7 @@ def _sdpa_segment(q, k, v, scale, p, window):
     band = AttnMask('causal', window=window).dense(1, n, n, q.device)[0, 0]
     return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=band, scale=scale, dropout_p=p)
 
+# %% ../nbs/04_attention.ipynb #3b9a3204
 def segment_attention(
     q:torch.Tensor, k:torch.Tensor, v:torch.Tensor,  # xFormers layout, see `reference_attention`
     attn_mask:AttnMask,     # what to mask
@@ -267,9 +268,11 @@ def register_xformers(name:str='xformers'):
 # %% ../nbs/04_attention.ipynb #ad9739ff
 PACKED_ATTENTION = 'sftnb_packed'
 
+# %% ../nbs/04_attention.ipynb #9c7d2174
 @functools.lru_cache(maxsize=None)
 def _xformers_runs_on(device_type:str)->bool: return not xformers_unusable_reason(torch.device(device_type))
 
+# %% ../nbs/04_attention.ipynb #fe82a98a
 def packed_kernel(
     q:torch.Tensor, k:torch.Tensor, v:torch.Tensor,  # xFormers layout, see `reference_attention`
     attn_mask:AttnMask,     # what to mask
@@ -281,6 +284,7 @@ def packed_kernel(
     return segment_attention(q, k, v, attn_mask, scale, p)
 packed_kernel.backend, packed_kernel.honours_window = PACKED_ATTENTION, True
 
+# %% ../nbs/04_attention.ipynb #502fa46c
 def packed_kernel_name(device)->str:
     "What `packed_kernel` runs on `device`, in words."
     return "xFormers' block-diagonal kernel" if _xformers_runs_on(torch.device(device).type) else 'causal SDPA per example'
@@ -297,6 +301,7 @@ def packed_attention_forward(
     "transformers attention function of `attn_implementation='sftnb_packed'`: exact, and no work between the examples of a packed row."
     return xformers_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, kernel=packed_kernel, **kwargs)
 
+# %% ../nbs/04_attention.ipynb #920ea924
 def register_packed(name:str=PACKED_ATTENTION):
     "Register sftnb's packed attention and its mask function with transformers as `attn_implementation=name`."
     AttentionInterface.register(name, packed_attention_forward)
@@ -325,6 +330,7 @@ def _registry_unsupported(config)->str: # '' when sftnb's attention functions ca
         return f"the {type(config).__name__} model code does not take attention functions from transformers' registry"
     return ''
 
+# %% ../nbs/04_attention.ipynb #f505b2b5
 def _unusable_reason(name:str, device)->str: # '' when usable
     "Why backend `name` cannot run on `device` (only xFormers and flash attention are checked)."
     if name == 'xformers': return xformers_unusable_reason(device)

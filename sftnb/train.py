@@ -280,9 +280,10 @@ def run_config(*arg_objs)->dict:
     out['world_size'] = next((a.world_size for a in arg_objs if isinstance(a, TrainingArguments)), 1)
     return json.loads(json.dumps(out, default=str))
 
-# %% ../nbs/07_train.ipynb #ad063b98
+# %% ../nbs/07_train.ipynb #124805aa
 VARLEN_BACKENDS = ('sftnb_packed', 'xformers', 'flash_attention_2', 'flash_attention_3')  # take `cu_seq_lens_*` (others read `position_ids`)
 
+# %% ../nbs/07_train.ipynb #ad063b98
 def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interrupt callback)
     "Load tokenizer, data and model for these arguments and assemble the `SftnbTrainer` with its callbacks."
     path = margs.model_name_or_path or str(demo_model_path())
