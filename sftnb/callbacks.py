@@ -93,10 +93,10 @@ class LivePlotCallback(TrainerCallback):
         if self.samples_handle is None: self.samples_handle = display(HTML(samples_html(records)), display_id=True)
         else: self.samples_handle.update(HTML(samples_html(records)))
 
-# %% ../nbs/06_callbacks.ipynb #d885812b
+# %% ../nbs/06_callbacks.ipynb #86dd3756
 from .data import IGNORE_INDEX, eos_id
 
-# %% ../nbs/06_callbacks.ipynb #8b9b1e78
+# %% ../nbs/06_callbacks.ipynb #c2e22aa7
 def eval_prompts(
     dataset,    # tokenized items with `input_ids` and `labels` (e.g. `sftnb.data.load_tokenized`)
     n:int,      # how many, from the start of `dataset`
@@ -109,7 +109,7 @@ def eval_prompts(
         out.append((ids[:first], ids[first:]))
     return out
 
-# %% ../nbs/06_callbacks.ipynb #45a1bfb0
+# %% ../nbs/06_callbacks.ipynb #0ee02762
 def greedy_completion(
     model,                      # a causal LM (or a PEFT model around one)
     prompt_ids:list,            # token ids of the prompt
@@ -127,7 +127,7 @@ def greedy_completion(
     finally: model.train(training)
     return out[:out.index(eos)] if eos in out else out
 
-# %% ../nbs/06_callbacks.ipynb #5ab29039
+# %% ../nbs/06_callbacks.ipynb #e8ea21b8
 SAMPLE_COLUMNS = ['step', 'prompt', 'reference', 'generation']
 
 def _markdown_table(rows:list)->str:
@@ -157,24 +157,26 @@ def log_sample_table(
         done.append('tensorboard')
     return done
 
-# %% ../nbs/06_callbacks.ipynb #922dcc5d
+# %% ../nbs/06_callbacks.ipynb #e9cd1d55
 class EvalSamplesCallback(TrainerCallback):
     "At each evaluation, greedy completions of the first `n` evaluation prompts, appended to `output_dir/eval_samples.jsonl`."
     def __init__(self, dataset, tokenizer, n:int, max_new_tokens:int=128):
         self.prompts, self.tokenizer, self.max_new_tokens, self.eos = eval_prompts(dataset, n), tokenizer, max_new_tokens, eos_id(tokenizer)
+        self.last_step = None
     def samples(self, model, step:int)->list: # dicts with `SAMPLE_COLUMNS`
         dec = lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True)
         return [dict(step=step, prompt=dec(p), reference=dec(r), generation=dec(greedy_completion(model, p, self.eos, self.max_new_tokens)))
                 for p, r in self.prompts]
     def on_evaluate(self, args, state, control, model=None, **kwargs):
-        records = self.samples(model, state.global_step)
+        if state.global_step == self.last_step: return  # the final evaluation of a run that just evaluated
+        self.last_step, records = state.global_step, self.samples(model, state.global_step)
         if not state.is_world_process_zero: return
         path = Path(args.output_dir)/'eval_samples.jsonl'
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open('a') as f: f.writelines(json.dumps(r) + '\n' for r in records)
         log_sample_table(records, args.report_to or [], state.global_step, getattr(args, 'logging_dir', None))
 
-# %% ../nbs/06_callbacks.ipynb #90993c3c
+# %% ../nbs/06_callbacks.ipynb #fefcfe17
 def latest_samples(path)->list: # the records of the newest step in the file; [] if there is none
     "The samples of the last evaluation in an `eval_samples.jsonl` file."
     path = Path(path)
@@ -189,7 +191,7 @@ def samples_html(records:list)->str:
     head = ''.join(f'<th>{c}</th>' for c in SAMPLE_COLUMNS)
     return f"<table><tr>{head}</tr>" + ''.join('<tr>' + ''.join(cell(r[c]) for c in SAMPLE_COLUMNS) + '</tr>' for r in records) + '</table>'
 
-# %% ../nbs/06_callbacks.ipynb #dd09a256
+# %% ../nbs/06_callbacks.ipynb #6db44b20
 def example_lengths(
     shape:tuple,            # (batch, length) of the embeddings
     position_ids=None,      # packed rows: positions restart at 0 for each example
@@ -203,7 +205,7 @@ def example_lengths(
     if attention_mask is not None: return attention_mask.sum(-1, keepdim=True).expand(shape).clamp(min=1)
     return torch.full(shape, shape[1])
 
-# %% ../nbs/06_callbacks.ipynb #b9f40f93
+# %% ../nbs/06_callbacks.ipynb #157c2e92
 class NEFTuneCallback(TrainerCallback):
     "NEFTune noise on the input embeddings during training, scaled by each example's own length (packed rows included)."
     def __init__(self, alpha:float): self.alpha, self.handles, self.inputs = alpha, [], {}

@@ -7,7 +7,7 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_
            'ModelArguments', 'DataArguments', 'LoraArguments', 'OtherArguments', 'translate_flags', 'config_flag',
            'run_config_file', 'load_run_config', 'parse_train_args', 'model_dtype', 'local_rank', 'load_tokenizer',
            'load_model', 'lora_targets', 'lora_init', 'lora_config', 'apply_lora', 'quantization_kwargs',
-           'prepare_quantized', 'supervised_loss', 'SftnbTrainer', 'load_training_data', 'run_finished',
+           'prepare_quantized', 'supervised_loss', 'SftnbTrainer', 'fsdp_on_cpu', 'load_training_data', 'run_finished',
            'load_run_data', 'build_model', 'run_config', 'build_trainer', 'option_callbacks', 'TrainResult',
            'resume_point', 'finish_run', 'train', 'closing_line', 'data_report', 'non_default_args', 'model_card',
            'write_model_card', 'DryRunPlan', 'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
@@ -27,8 +27,9 @@ from .attention import resolve_attn_implementation
 from .checkpoint import resize_embeddings, restore_renamed_weights, last_complete_checkpoint
 from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, plot_losses
 
-# %% ../nbs/07_train.ipynb #c14289d4
+# %% ../nbs/07_train.ipynb #a17026b3
 import copy, dataclasses, math, re, resource
+from fastcore.basics import patch
 from .data import stats_path
 from .callbacks import EvalSamplesCallback, NEFTuneCallback, loss_history
 
@@ -107,7 +108,7 @@ def translate_flags(argv:list)->list: # argv with renamed flags translated and d
         out.append(arg)
     return out
 
-# %% ../nbs/07_train.ipynb #7a82b615
+# %% ../nbs/07_train.ipynb #6ee30026
 def config_flag(argv:list)->str|None:
     "The value of `--config` in `argv`, if any."
     for i, a in enumerate(argv):
@@ -115,7 +116,7 @@ def config_flag(argv:list)->str|None:
         if a.startswith('--config='): return a.split('=', 1)[1]
     return None
 
-# %% ../nbs/07_train.ipynb #02a90b02
+# %% ../nbs/07_train.ipynb #be560ced
 def run_config_file(name:str)->Path:
     "Path of the example run config `name` shipped in `sftnb/configs/runs` (full, lora, qlora, chat)."
     from importlib.resources import files
@@ -124,7 +125,7 @@ def run_config_file(name:str)->Path:
     if not path.exists(): raise FileNotFoundError(f"no example run config {name!r}; there are: {sorted(p.stem for p in folder.glob('*.yaml'))}")
     return path
 
-# %% ../nbs/07_train.ipynb #19f00995
+# %% ../nbs/07_train.ipynb #75ac72af
 LIST_FLAGS = ('lora_target_modules', 'lora_modules_to_save', 'add_special_tokens')  # comma-separated on the command line
 _FLOAT = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+')
 
@@ -204,7 +205,7 @@ def load_model(path, dtype=torch.float32, attn_implementation:str='sdpa', trust_
                                                      trust_remote_code=trust_remote_code, **kwargs)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"--model_name_or_path {path}: cannot load a causal LM from it ({e})") from e
 
-# %% ../nbs/07_train.ipynb #e7bd61fd
+# %% ../nbs/07_train.ipynb #801f4f2b
 _REGEX_CHARS = set('*+?[](){}|^$\\')
 
 def lora_targets(
@@ -218,7 +219,7 @@ def lora_targets(
     if regex and (value == 'all-linear' or _REGEX_CHARS & set(value)): return value
     return [t.strip() for t in value.split(',') if t.strip()]
 
-# %% ../nbs/07_train.ipynb #7fe9610e
+# %% ../nbs/07_train.ipynb #7914e7e8
 LORA_INITS = ('true', 'false', 'gaussian', 'orthogonal')
 
 def lora_init(value)->bool|str:
@@ -256,7 +257,7 @@ def apply_lora(model, largs:LoraArguments, train_embeddings:bool=False, gradient
     model.print_trainable_parameters()
     return model
 
-# %% ../nbs/07_train.ipynb #0715632b
+# %% ../nbs/07_train.ipynb #745435a2
 def quantization_kwargs(largs:LoraArguments, targs:TrainingArguments)->dict: # `from_pretrained` keywords; {} without quantization
     "The `quantization_config` and `device_map` that load the frozen base in 4 or 8 bits with bitsandbytes."
     if not (largs.load_in_4bit or largs.load_in_8bit): return {}
@@ -274,7 +275,7 @@ def quantization_kwargs(largs:LoraArguments, targs:TrainingArguments)->dict: # `
     device = 'cpu' if (targs.use_cpu or not torch.cuda.is_available()) else f'cuda:{local_rank()}'
     return dict(quantization_config=q, device_map={'': device})
 
-# %% ../nbs/07_train.ipynb #60883d2c
+# %% ../nbs/07_train.ipynb #6d867e22
 def prepare_quantized(model, targs:TrainingArguments):
     "PEFT's `prepare_model_for_kbit_training` for a quantized base."
     from peft import prepare_model_for_kbit_training
@@ -326,6 +327,27 @@ class SftnbTrainer(Trainer):
                                num_workers=self.args.dataloader_num_workers,
                                rank=self.args.process_index, num_replicas=self.args.world_size)
         return dl
+
+# %% ../nbs/07_train.ipynb #b28805e7
+def fsdp_on_cpu(accelerator)->bool: # whether it switched
+    "Switch accelerate's `MULTI_CPU` state to FSDP when `accelerate launch` asked for FSDP."
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+    state = accelerator.state
+    if state.distributed_type != DistributedType.MULTI_CPU or os.environ.get('ACCELERATE_USE_FSDP', 'false').lower() != 'true': return False
+    state.distributed_type, state.fsdp_plugin = DistributedType.FSDP, FullyShardedDataParallelPlugin()
+    return True
+
+@patch
+def create_accelerator_and_postprocess(self:SftnbTrainer):
+    Trainer.create_accelerator_and_postprocess(self)
+    if fsdp_on_cpu(self.accelerator): self.is_fsdp_enabled = True
+
+@patch
+def save_model(self:SftnbTrainer, output_dir:str|None=None, _internal_call:bool=False):
+    if not (self.is_fsdp_enabled and self.accelerator.device.type == 'cpu'): return Trainer.save_model(self, output_dir, _internal_call)
+    from torch.distributed.tensor import DTensor
+    full = {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().clone() for k, v in self.model.state_dict().items()}  # every rank gathers
+    if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
 
 # %% ../nbs/07_train.ipynb #d05ef2df
 def load_training_data(
@@ -409,7 +431,7 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
                            supervised_lm_head=oargs.supervised_lm_head, max_tokens_per_batch=dargs.max_tokens_per_batch, train_lengths=lengths)
     return trainer, interrupt
 
-# %% ../nbs/07_train.ipynb #041744d1
+# %% ../nbs/07_train.ipynb #76c4a04e
 def option_callbacks(dargs:DataArguments, targs:TrainingArguments, eval_ds, tokenizer)->list:
     "The callbacks of `--eval_samples` and `--neftune_noise_alpha` (clears `targs.neftune_noise_alpha`: sftnb's hook replaces the Trainer's)."
     cbs = []
@@ -488,7 +510,7 @@ def closing_line(res:TrainResult)->str:
     return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
-# %% ../nbs/07_train.ipynb #d83bdb15
+# %% ../nbs/07_train.ipynb #5576ca7a
 def data_report(
     ds,             # a dataset from `load_tokenized`
     split:str,      # 'train' or 'eval'
@@ -502,7 +524,7 @@ def data_report(
                 dropped=sum(st['dropped'].values()) if st else None, tokens=int(tokenized_lengths(ds).sum()),
                 supervised_tokens=int((spans[1::2] - spans[0::2]).sum()))
 
-# %% ../nbs/07_train.ipynb #4cdd3bb7
+# %% ../nbs/07_train.ipynb #84ce41b0
 CARD_SKIP = {'output_dir', 'logging_dir', 'run_name', 'world_size', 'use_cpu', 'config', 'dry_run', 'dry_run_steps', 'disable_tqdm',
              'prediction_loss_only', 'remove_unused_columns', 'overwrite_output_dir'}
 
@@ -511,14 +533,19 @@ def non_default_args(config:dict)->dict:
     defaults = run_config(*(cls() for cls in ARG_CLASSES[:-1]), TrainingArguments(output_dir='o', use_cpu=True, do_train=True))
     return {k: v for k, v in config.items() if k not in CARD_SKIP and defaults.get(k) != v}
 
-# %% ../nbs/07_train.ipynb #06273113
-def _loading_code(out:str, base:str, adapter:bool, vocab:int|None, quantized:bool)->str:
+# %% ../nbs/07_train.ipynb #8fd3f18b
+def _loading_code(out:str, base:str, adapter:bool, vocab:int|None, quantized:str|None)->str:
     if not adapter: return f'model = AutoModelForCausalLM.from_pretrained("{out}")'
     lines = ['from peft import PeftModel']
-    if quantized: lines += ['from transformers import BitsAndBytesConfig', f'base = AutoModelForCausalLM.from_pretrained("{base}", quantization_config=BitsAndBytesConfig(load_in_4bit=True))']
+    if quantized: lines += ['from transformers import BitsAndBytesConfig', f'base = AutoModelForCausalLM.from_pretrained("{base}", quantization_config=BitsAndBytesConfig({quantized}))']
     else: lines.append(f'base = AutoModelForCausalLM.from_pretrained("{base}")')
     if vocab: lines.append(f'base.resize_token_embeddings({vocab})  # training added tokens')
     return '\n'.join(lines + [f'model = PeftModel.from_pretrained(base, "{out}")'])
+
+def _bnb_args(config:dict)->str|None:
+    if config.get('load_in_8bit'): return 'load_in_8bit=True'
+    if config.get('load_in_4bit'): return f"load_in_4bit=True, bnb_4bit_quant_type={config.get('bnb_4bit_quant_type', 'nf4')!r}"
+    return None
 
 def model_card(
     config:dict,            # the run's arguments (`run_config`)
@@ -546,9 +573,9 @@ def model_card(
         '## Results', '', '| | loss |', '|---|---|', *losses, '', *([f'![loss]({plot})', ''] if plot else []),
         '## How to load', '', '```python', 'from transformers import AutoModelForCausalLM, AutoTokenizer',
         f'tokenizer = AutoTokenizer.from_pretrained("{out}")',
-        _loading_code(out, base_model, adapter, resized_vocab, bool(config.get('load_in_4bit') or config.get('load_in_8bit'))), '```', ''])
+        _loading_code(out, base_model, adapter, resized_vocab, _bnb_args(config)), '```', ''])
 
-# %% ../nbs/07_train.ipynb #f523568d
+# %% ../nbs/07_train.ipynb #d03b9735
 def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: # the README.md written
     "Write the model card of `trainer`'s run to `output_dir/README.md`."
     from transformers import AutoConfig
@@ -562,7 +589,7 @@ def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: 
     path.write_text(model_card(config, data, trainer.state.log_history, base, adapter, resized, plot.name if plot else None))
     return path
 
-# %% ../nbs/07_train.ipynb #242dcaf3
+# %% ../nbs/07_train.ipynb #75d21bc0
 def _duration(s:float)->str: return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min" if s >= 3600 else f"{int(s // 60)} min {int(s % 60):02d} s"
 
 @dataclass
@@ -592,7 +619,7 @@ class DryRunPlan:
         lines += ['problems: none'] if not self.problems else ['problems:'] + [f'  - {p}' for p in self.problems]
         return '\n'.join(lines)
 
-# %% ../nbs/07_train.ipynb #a60f8c42
+# %% ../nbs/07_train.ipynb #cae8006c
 def _writable(folder:Path)->str|None:
     "Why `folder` cannot be created or written, or None."
     p = Path(folder).absolute()
@@ -612,7 +639,7 @@ def plan_problems(trainer, output_dir)->list: # messages
     if (why := _writable(output_dir)): problems.append(why)
     return problems
 
-# %% ../nbs/07_train.ipynb #da69f055
+# %% ../nbs/07_train.ipynb #17c3006e
 def _steps(trainer, targs)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
     per_epoch = math.ceil(len(trainer.get_train_dataloader()) / targs.gradient_accumulation_steps)
     return per_epoch, (targs.max_steps if targs.max_steps > 0 else math.ceil(targs.num_train_epochs * per_epoch))
