@@ -127,6 +127,7 @@ def _write_sources(exs:list, d:Path)->dict: # source name -> path
     datasets.Dataset.from_list(exs).save_to_disk(str(srcs['saved dataset']))
     return srcs
 
+# %% ../nbs/20_bench.ipynb #13383d3a
 def bench_sources(
     n:int=20_000,       # examples of about 400 tokens
     repeats:int=3,      # best of `repeats` for each source
@@ -146,6 +147,7 @@ def bench_sources(
     return dict(examples=n, tokens=tokens['jsonl'], seconds={k: round(v, 3) for k, v in best.items()},
                 ratio_vs_jsonl={k: round(per_token[k] / per_token['jsonl'], 3) for k in srcs}, cores=os.cpu_count())
 
+# %% ../nbs/20_bench.ipynb #24fc9bab
 def sources_table(r:dict)->str:
     "The sources results as a small markdown table."
     rows = [f"| {k} | {r['seconds'][k]:.2f} | {r['ratio_vs_jsonl'][k]:.2f}x |" for k in r['seconds']]

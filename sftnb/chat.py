@@ -121,6 +121,7 @@ def _marked(messages:list)->list:
         out.append(m)
     return out
 
+# %% ../nbs/01b_chat.ipynb #6527039f
 def _unmarked(text:str)->tuple: # (text without markers, {message index: position in that text})
     "Remove the markers from `text` and return where each one stood."
     pos, parts, last, removed = {}, [], 0, 0
@@ -137,6 +138,7 @@ def special_texts(tokenizer)->set:
     added = getattr(tokenizer, 'added_tokens_decoder', {}) or {}
     return set(tokenizer.all_special_tokens) | {t.content for t in added.values() if t.special}
 
+# %% ../nbs/01b_chat.ipynb #15f38388
 def _trim_tail(tail:str, specials:set)->str:
     "`tail` without the whitespace after its last special token."
     s = tail.rstrip()
@@ -146,6 +148,7 @@ def _trim_tail(tail:str, specials:set)->str:
 class ChatRefused(ValueError):
     "A conversation whose assistant turns cannot be located exactly under this template."
 
+# %% ../nbs/01b_chat.ipynb #5ce6a6d3
 def _turn(render, marked:list, i:int, full:str, pos:dict, lo:int, specials:set)->tuple: # (start, end) in `full`
     "Where assistant message `i` starts and ends in `full`, the unmarked rendering of the whole conversation."
     prompt, _ = _unmarked(render(marked[:i], True))
@@ -184,6 +187,7 @@ def _check_turns(turns:dict, pos:dict, messages:list):
         if messages[k]['role'] != 'assistant' and inside:
             raise ChatRefused(f"message {k} ({messages[k]['role']}) lies inside assistant turn {inside[0]}")
 
+# %% ../nbs/01b_chat.ipynb #20dbdd17
 def assistant_char_spans(
     tokenizer,              # a tokenizer with a chat template
     messages:list,          # normalized messages
@@ -215,6 +219,7 @@ def _token_span(offsets:list, a:int, b:int)->tuple|None: # [first, last) token i
     if first >= last or offsets[first][0] < a or offsets[last-1][1] > b: return None
     return first, last
 
+# %% ../nbs/01b_chat.ipynb #ecc7bc24
 def assistant_spans(
     tokenizer,              # a fast tokenizer with a chat template
     messages:list,          # normalized messages

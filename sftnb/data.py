@@ -279,6 +279,7 @@ WARNINGS = {'special_text': "contain the text of a special token, which is encod
 def _warn(stats, kind:str, where:str):
     w = stats.warnings.setdefault(kind, {'count': 0, 'first': where}); w['count'] += 1
 
+# %% ../nbs/02_data.ipynb #a704dd70
 def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, stats, pattern=None, special_ids=frozenset())->list:
     "The chunk with conversations turned into (ids, spans), refused ones dropped, and warnings counted."
     out = []
@@ -473,6 +474,7 @@ def _save_stats(stats, output)->Path:
 class DataWarning(UserWarning):
     "Something in the data that is probably a mistake, though tokenizing can go on."
 
+# %% ../nbs/02_data.ipynb #04c122c7
 def _checks(tokenizer, bt, allowed:list)->dict: # `_prepare_chunk`'s pattern and special_ids
     "The special-token text to warn about and the ids that end a supervised turn properly."
     ids = {tokenizer.convert_tokens_to_ids(t) for t in special_texts(tokenizer)} | {eos_id(tokenizer)}

@@ -23,6 +23,7 @@ def _json_kind(path:Path)->str:
         head = f.read(4096).lstrip(b'\xef\xbb\xbf \t\r\n')
     return 'json' if head.startswith(b'[') else 'jsonl'
 
+# %% ../nbs/01a_sources.ipynb #3ecb6525
 def source_kind(
     source,     # a path or a hub dataset id
 )->str:         # 'jsonl', 'json', 'parquet', 'csv', 'saved', 'folder' or 'hub'
@@ -44,6 +45,7 @@ def _pick_split(dd, source, split:str):
     if split not in dd: raise ValueError(f"{source}: no split {split!r}; it has {sorted(dd)} (choose one with --split)")
     return dd[split]
 
+# %% ../nbs/01a_sources.ipynb #8652e998
 def load_records_dataset(
     source,             # a `save_to_disk` folder, a dataset folder, a hub id, or a `.json` file holding one array
     split:str='train',  # the split to read
@@ -68,12 +70,14 @@ def _csv_batches(path:Path, batch_size:int):
     for b in pacsv.open_csv(str(path), convert_options=opts, read_options=pacsv.ReadOptions(block_size=1<<20)):
         for s in range(0, b.num_rows, batch_size): yield b.slice(s, batch_size)
 
+# %% ../nbs/01a_sources.ipynb #d7dea0de
 def _arrow_batches(source, kind:str, split:str, subset, batch_size:int):
     "Arrow record batches of `source`."
     if kind == 'parquet': yield from pq.ParquetFile(str(source)).iter_batches(batch_size=batch_size); return
     if kind == 'csv': yield from _csv_batches(Path(source), batch_size); return
     yield from load_records_dataset(source, split, subset).with_format('arrow').iter(batch_size=batch_size)
 
+# %% ../nbs/01a_sources.ipynb #6a477eec
 def record_batches(
     source,                 # any source but JSONL
     split:str='train',      # for datasets with splits
@@ -147,6 +151,7 @@ def _message(m, where:str)->dict:
     if 'reasoning_content' in m: m['reasoning_content'] = _text(m['reasoning_content'], where, 'reasoning_content')
     return m
 
+# %% ../nbs/01a_sources.ipynb #652a8486
 def normalize_messages(
     msgs,                   # a list of messages in any supported dialect
     where:str,              # "file line N", for errors
@@ -163,6 +168,7 @@ LAYOUTS = {'messages': ('messages',), 'sharegpt': ('conversations',), 'prompt_ge
 
 def _known()->str: return '; '.join(f"{k} ({' + '.join(v)})" for k, v in LAYOUTS.items())
 
+# %% ../nbs/01a_sources.ipynb #9637e499
 def detect_layout(
     columns,                # the record's keys (or a dataset's column names)
     mode:str='sft',         # 'uft' needs a `text` column
@@ -197,6 +203,7 @@ def _tools(rec:dict, where:str):
     if t is not None and not isinstance(t, list): raise ValueError(f"{where}: 'tools' must be a list, got {type(t).__name__}")
     return t or None
 
+# %% ../nbs/01a_sources.ipynb #ddd8fb33
 def _alpaca(rec:dict, where:str)->list:
     user = _text(rec['instruction'], where, 'instruction')
     if rec.get('input'): user += '\n\n' + _text(rec['input'], where, 'input')
@@ -245,6 +252,7 @@ def mixture_counts(
     counts[np.argsort(-(w * total - counts), kind='stable')[:total - counts.sum()]] += 1  # largest remainders
     return counts.tolist()
 
+# %% ../nbs/01a_sources.ipynb #db3db2fb
 def mixture_indices(
     sizes:list,                 # examples in each source
     weights:list|None=None,     # each source's share of an epoch
