@@ -119,7 +119,7 @@ def execute_nb(path:Path, flags:set, check:bool=False)->dict:
         cell.outputs = clean_outputs(cell.get('outputs', []), rules)
         where = f"{path.name} cell {cell.idx_} ({cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ''})"
         if MACHINE_PATH.search(raw): rep['paths'].append(where)
-        if 'bench' not in path.stem and any(TIMING.search(_text(o.get('text', ''))) for o in cell.outputs): rep['timings'].append(where)
+        if 'bench' not in path.stem and any(TIMING.search(_text(o.get('text', o.get('data', {}).get('text/plain', '')))) for o in cell.outputs): rep['timings'].append(where)
         if _stored(cell.outputs) != _stored(clean_outputs(was.get('outputs', []), rules)): rep['changed'].append(where)
     if not check:
         write_nb(nb, path)
