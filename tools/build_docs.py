@@ -64,6 +64,11 @@ def slugify(value, separator):
     value = re.sub(r'<[^>]+>', '', value).strip().lower()
     return re.sub(r'\s+', separator, re.sub(r'[^\w\s.-]', '', value))
 
+def site_links(md, url):
+    "Links to the doc host's pages become links to this site's pages (which mkdocs checks); dead links to private names go."
+    md = re.sub(r'\]\((?:%s)?([\w-]+)\.html(#[^)]*)?\)' % re.escape(url), lambda m: f"]({m[1]}.md{m[2] or ''})", md)
+    return re.sub(r'\[(`_\w+`)\]\([\w-]+\.md#_[^)]*\)', r'\1', md)   # nbdev links private names but shows no docs for them
+
 def write_pages(cache, cfg, docs_dir:Path)->list:
     "One Markdown page per processed notebook in `docs_dir`; returns mkdocs' `nav`."
     nav, url = [], doc_url(cfg)
@@ -71,10 +76,7 @@ def write_pages(cache, cfg, docs_dir:Path)->list:
     for p in nbs:
         name = page_name(p)
         text, images = to_markdown(p, name)
-        # links to the doc host's pages become links to this site's pages, which mkdocs checks
-        text = re.sub(r'\]\((?:%s)?([\w-]+)\.html(#[^)]*)?\)' % re.escape(url), lambda m: f"]({m[1]}.md{m[2] or ''})", text)
-        # nbdev links private names too, but shows no docs for them: keep the name, drop the dead link
-        text = re.sub(r'\[(`_\w+`)\]\([\w-]+\.md#_[^)]*\)', r'\1', text)
+        text = ''.join(part if part.startswith('```') else site_links(part, url) for part in re.split(r'(^```.*?^```)', text, flags=re.M|re.S))
         (docs_dir/f'{name}.md').write_text(text)
         for fn, data in images.items(): (docs_dir/fn).parent.mkdir(parents=True, exist_ok=True); (docs_dir/fn).write_bytes(data)
         title = re.search(r'^# (.+)$', text, flags=re.M)

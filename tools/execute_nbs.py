@@ -48,8 +48,8 @@ def path_rules(nbs_dir:Path)->list:
     "(compiled regex, replacement) pairs turning this machine's absolute paths into neutral names, most specific first."
     home, tmp = Path.home(), Path(tempfile.gettempdir())
     sftnb_home = Path(os.environ.get('SFTNB_HOME', home/'.cache'/'sftnb'))
-    exact = [(sys.prefix, '<venv>'), (sys.base_prefix, '<python>'), (str(nbs_dir)+'/', ''), (str(nbs_dir), '.'),
-             (str(nbs_dir.parent), '..'), (str(sftnb_home), '~/.cache/sftnb')]
+    exact = [(sys.prefix, '<venv>'), (sys.base_prefix, '<python>'), (str(sftnb_home), '~/.cache/sftnb'),   # these may lie in the checkout (CI)
+             (str(nbs_dir)+'/', ''), (str(nbs_dir), '.'), (str(nbs_dir.parent), '..')]
     rules = [(re.compile(re.escape(p) + r'(?![\w.-])' if not p.endswith('/') else re.escape(p)), r) for p, r in exact if len(p) > 1]
     rules.append((re.compile(r'(?:%s|/tmp|/var/tmp)/[^/\s\'"<>)\]]+' % re.escape(str(tmp))), '<tmp>'))  # a temporary folder
     if len(str(home)) > 1: rules.append((re.compile(re.escape(str(home)) + r'(?![\w.-])'), '~'))
