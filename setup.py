@@ -24,9 +24,8 @@ statuses = [ '1 - Planning', '2 - Pre-Alpha', '3 - Alpha',
 py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
-dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-xformers_requirements = shlex.split(cfg.get('xformers_requirements', ''))
-bench_requirements = shlex.split(cfg.get('bench_requirements', ''))
+# every `NAME_requirements` line of settings.ini is an extra: pip install -e ".[NAME]"
+extras = {k[:-len('_requirements')]: shlex.split(v) for k, v in cfg.items() if k.endswith('_requirements') and k != 'requirements'}
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -41,9 +40,9 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_namespace_packages(include=[cfg['lib_path'], cfg['lib_path']+'.*']),
     include_package_data = True,
-    package_data = {cfg['lib_path']: ['assets/*.jsonl', 'configs/*.yaml', 'configs/*.json']},
+    package_data = {cfg['lib_path']: ['assets/*.jsonl', 'configs/*.yaml', 'configs/*.json', 'configs/runs/*.yaml', 'configs/runs/*.json']},
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements, 'xformers': xformers_requirements, 'bench': bench_requirements},
+    extras_require = extras,
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

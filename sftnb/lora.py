@@ -29,6 +29,7 @@ _PREFIX = 'base_model.model.'
 _LORA_KEY = re.compile(r'^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.(?P<adapter>[^.]+))?\.weight$')
 _SAVED_KEY = re.compile(r'^(?P<module>.+)\.modules_to_save(?:\.(?P<adapter>[^.]+))?\.(?P<param>[^.]+)$')
 _ORIGINAL_KEY = re.compile(r'^(?P<module>.+)\.original_module\.(?P<param>[^.]+)$')
+_MAGNITUDE_KEY = re.compile(r'^(?P<module>.+)\.lora_magnitude_vector(?:\.(?!weight$)(?P<adapter>[^.]+))?(?:\.weight)?$')  # DoRA
 
 def _one_adapter(names:set, what:str)->None:
     if len(names - {None}) > 1:
@@ -36,7 +37,7 @@ def _one_adapter(names:set, what:str)->None:
 
 def split_lora_state_dict(
     state_dict:dict, # a full state dict in any of PEFT's key forms
-)->tuple:            # (lora: {module: {'A','B'}}, saved: {module: {param: tensor}}, base: {param: tensor})
+)->tuple:            # (lora: {module: {'A','B'(,'M')}}, saved: {module: {param: tensor}}, base: {param: tensor})
     "Sort `state_dict` into LoRA matrices, `modules_to_save` copies and base weights."
     lora, saved, base, original, lora_names, saved_names = {}, {}, {}, {}, set(), set()
     for key, value in state_dict.items():
@@ -46,15 +47,18 @@ def split_lora_state_dict(
         elif m := _SAVED_KEY.match(key):
             saved.setdefault(m['module'], {})[m['param']] = value; saved_names.add(m['adapter'])
         elif m := _ORIGINAL_KEY.match(key): original[f"{m['module']}.{m['param']}"] = value
+        elif m := _MAGNITUDE_KEY.match(key):
+            lora.setdefault(m['module'], {})['M'] = value; lora_names.add(m['adapter'])
         elif '.lora_' in key or '.token_adapter.' in key:
-            raise ValueError(f"unsupported adapter parameter {key!r}: only LoRA on linear layers (lora_A/lora_B) "
-                             "and modules_to_save are supported")
+            raise ValueError(f"unsupported adapter parameter {key!r}: only LoRA on linear layers (lora_A/lora_B, "
+                             "DoRA's lora_magnitude_vector) and modules_to_save are supported")
         else: base[key.replace('.base_layer.', '.')] = value
     _one_adapter(lora_names, 'LoRA'); _one_adapter(saved_names, 'modules_to_save')
     if not lora: raise ValueError("the checkpoint holds no LoRA weights (no '.lora_A' / '.lora_B' keys): "
                                   "was it trained with --use_lora?")
     for module, ab in lora.items():
-        if set(ab) != {'A', 'B'}: raise ValueError(f"{module}: lora_{'AB'[ab.get('A') is not None]} is missing")
+        if not {'A', 'B'} <= set(ab): raise ValueError(f"{module}: lora_{'AB'[ab.get('A') is not None]} is missing")
+    if len({'M' in ab for ab in lora.values()}) > 1: raise ValueError("the checkpoint mixes DoRA modules (lora_magnitude_vector) and plain LoRA modules")
     return lora, saved, {**original, **base}
 
 # %% ../nbs/08_lora.ipynb #4a5f5d10
@@ -85,7 +89,7 @@ def infer_lora_config(
     return LoraConfig(task_type='CAUSAL_LM', r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
                       target_modules=_module_names(list(lora), base_modules),
                       rank_pattern={m: n for m, n in sorted(ranks.items()) if n != r},
-                      alpha_pattern=alpha_pattern or {}, use_rslora=use_rslora,
+                      alpha_pattern=alpha_pattern or {}, use_rslora=use_rslora, use_dora=any('M' in ab for ab in lora.values()),
                       modules_to_save=_module_names(list(saved), base_modules) if saved else None)
 
 # %% ../nbs/08_lora.ipynb #1aa47d60
@@ -146,6 +150,8 @@ def check_against_base(
         if ab['A'].shape[1] != layer.in_features or ab['B'].shape[0] != layer.out_features:
             raise ValueError(f"{where}: {name}: lora_A {tuple(ab['A'].shape)} / lora_B {tuple(ab['B'].shape)} do not fit "
                              f"a {layer.in_features}->{layer.out_features} layer; wrong --base-model?")
+        if 'M' in ab and ab['M'].numel() != layer.out_features:
+            raise ValueError(f"{where}: {name}: the DoRA magnitude has {ab['M'].numel()} entries, the layer {layer.out_features} outputs")
     for name, ps in saved.items():
         for p, v in ps.items(): _check_shape(f'{name}.{p}', v, params, where)
     for k, v in base.items(): _check_shape(k, v, params, where)
@@ -191,6 +197,10 @@ def load_base_for(
     return model, parts, base_vocab
 
 # %% ../nbs/08_lora.ipynb #32408232
+def _adapter_key(module:str, part:str)->str:
+    "PEFT's saved key of `lora_A`/`lora_B` (part 'A'/'B') or DoRA's magnitude (part 'M') of `module`."
+    return f'{_PREFIX}{module}.lora_magnitude_vector' if part == 'M' else f'{_PREFIX}{module}.lora_{part}.weight'
+
 def _lora_args(checkpoint:Path, lora_alpha:float=None)->dict:
     "Saved LoRA settings of `checkpoint`, with `lora_alpha` overriding; raise if alpha stays unknown."
     args = saved_lora_args(checkpoint)
@@ -209,7 +219,7 @@ def build_peft_model(
     parts = split_lora_state_dict(load_full_state_dict(checkpoint))
     args = _lora_args(checkpoint, lora_alpha)
     model, (lora, saved, _), base_vocab = load_base_for(parts, base_model, str(checkpoint))
-    adapter = {**{f'{_PREFIX}{m}.lora_{k}.weight': v for m, ab in lora.items() for k, v in ab.items()},
+    adapter = {**{_adapter_key(m, k): v for m, ab in lora.items() for k, v in ab.items()},
                **{f'{_PREFIX}{m}.modules_to_save.{p}': v for m, ps in saved.items() for p, v in ps.items()}}
     config = infer_lora_config(adapter, args['lora_alpha'], args.get('lora_dropout', 0.0), args.get('alpha_pattern'),
                                args.get('use_rslora', False), base_modules=[n for n, _ in model.named_modules()])
