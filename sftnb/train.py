@@ -9,9 +9,9 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_
            'load_tokenizer', 'load_model', 'lora_targets', 'lora_init', 'lora_config', 'apply_lora',
            'quantization_kwargs', 'prepare_quantized', 'supervised_loss', 'SftnbTrainer', 'fsdp_on_cpu',
            'load_training_data', 'run_finished', 'load_mixture', 'load_run_data', 'choose_model_attn', 'build_model',
-           'run_config', 'build_trainer', 'option_callbacks', 'TrainResult', 'resume_point', 'finish_run', 'train',
-           'closing_line', 'data_report', 'non_default_args', 'model_card', 'write_model_card', 'DryRunPlan',
-           'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
+           'run_config', 'build_trainer', 'option_callbacks', 'TrainResult', 'keep_freed_memory', 'resume_point',
+           'finish_run', 'train', 'closing_line', 'data_report', 'non_default_args', 'model_card', 'write_model_card',
+           'DryRunPlan', 'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
 
 # %% ../nbs/07_train.ipynb #aad0a3ab
 import json, os, sys, time, warnings
@@ -503,6 +503,16 @@ class TrainResult:
     tokens_per_second: float
     loss_plot: Path|None
 
+# %% ../nbs/07_train.ipynb #0c826e9c
+def keep_freed_memory()->bool: # True where it applied (glibc)
+    "Have glibc's malloc keep freed blocks for reuse (no mmap for large blocks, no trimming): CPU steps stop page-faulting their tensors in."
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    if not (hasattr(libc, 'mallopt') and hasattr(libc, 'gnu_get_libc_version')): return False
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+
 # %% ../nbs/07_train.ipynb #6af30bdf
 def resume_point(targs:TrainingArguments, overwrite:bool=False)->Path|None:
     "The checkpoint to resume from: `--resume_from_checkpoint`, else the newest complete one in `output_dir` (none with `overwrite`)."
@@ -528,6 +538,7 @@ def train(
 )->TrainResult:
     "Fine-tune as `sftnb_train` would (with no arguments: the demo); resume if `output_dir` has a checkpoint."
     margs, dargs, largs, oargs, targs = parse_train_args(argv if (argv is not None or kwargs) else [], **kwargs)
+    if targs.use_cpu: keep_freed_memory()
     if oargs.dry_run: return dry_run(margs, dargs, largs, oargs, targs)
     trainer, interrupt = build_trainer(margs, dargs, largs, oargs, targs)
     for cb in callbacks or []: trainer.add_callback(cb)
