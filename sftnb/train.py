@@ -27,9 +27,10 @@ from .attention import resolve_attn_implementation
 from .checkpoint import resize_embeddings, restore_renamed_weights, last_complete_checkpoint
 from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, plot_losses
 
-# %% ../nbs/07_train.ipynb #1fc7dadd
+# %% ../nbs/07_train.ipynb #3c4e4224
 import copy, dataclasses, math, re, resource
 from fastcore.basics import patch
+from transformers import set_seed
 from .data import stats_path
 from .callbacks import EvalSamplesCallback, NEFTuneCallback, loss_history
 
@@ -108,7 +109,7 @@ def translate_flags(argv:list)->list: # argv with renamed flags translated and d
         out.append(arg)
     return out
 
-# %% ../nbs/07_train.ipynb #cb14d922
+# %% ../nbs/07_train.ipynb #28fb40cf
 def config_flag(argv:list)->str|None:
     "The value of `--config` in `argv`, if any."
     for i, a in enumerate(argv):
@@ -116,7 +117,7 @@ def config_flag(argv:list)->str|None:
         if a.startswith('--config='): return a.split('=', 1)[1]
     return None
 
-# %% ../nbs/07_train.ipynb #cb62c8f1
+# %% ../nbs/07_train.ipynb #d79e6e88
 def run_config_file(name:str)->Path:
     "Path of the example run config `name` shipped in `sftnb/configs/runs` (full, lora, qlora, chat)."
     from importlib.resources import files
@@ -125,7 +126,7 @@ def run_config_file(name:str)->Path:
     if not path.exists(): raise FileNotFoundError(f"no example run config {name!r}; there are: {sorted(p.stem for p in folder.glob('*.yaml'))}")
     return path
 
-# %% ../nbs/07_train.ipynb #ff1ee7df
+# %% ../nbs/07_train.ipynb #fca9277e
 LIST_FLAGS = ('lora_target_modules', 'lora_modules_to_save', 'add_special_tokens')  # comma-separated on the command line
 _FLOAT = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+')
 
@@ -205,7 +206,7 @@ def load_model(path, dtype=torch.float32, attn_implementation:str='sdpa', trust_
                                                      trust_remote_code=trust_remote_code, **kwargs)
     except (OSError, ValueError) as e: raise FileNotFoundError(f"--model_name_or_path {path}: cannot load a causal LM from it ({e})") from e
 
-# %% ../nbs/07_train.ipynb #05294173
+# %% ../nbs/07_train.ipynb #0d68be14
 _REGEX_CHARS = set('*+?[](){}|^$\\')
 
 def lora_targets(
@@ -219,7 +220,7 @@ def lora_targets(
     if regex and (value == 'all-linear' or _REGEX_CHARS & set(value)): return value
     return [t.strip() for t in value.split(',') if t.strip()]
 
-# %% ../nbs/07_train.ipynb #76b248f0
+# %% ../nbs/07_train.ipynb #de40212a
 LORA_INITS = ('true', 'false', 'gaussian', 'orthogonal')
 
 def lora_init(value)->bool|str:
@@ -257,7 +258,7 @@ def apply_lora(model, largs:LoraArguments, train_embeddings:bool=False, gradient
     model.print_trainable_parameters()
     return model
 
-# %% ../nbs/07_train.ipynb #c8611ca8
+# %% ../nbs/07_train.ipynb #5702ab33
 def quantization_kwargs(largs:LoraArguments, targs:TrainingArguments)->dict: # `from_pretrained` keywords; {} without quantization
     "The `quantization_config` and `device_map` that load the frozen base in 4 or 8 bits with bitsandbytes."
     if not (largs.load_in_4bit or largs.load_in_8bit): return {}
@@ -275,7 +276,7 @@ def quantization_kwargs(largs:LoraArguments, targs:TrainingArguments)->dict: # `
     device = 'cpu' if (targs.use_cpu or not torch.cuda.is_available()) else f'cuda:{local_rank()}'
     return dict(quantization_config=q, device_map={'': device})
 
-# %% ../nbs/07_train.ipynb #3b7b50a5
+# %% ../nbs/07_train.ipynb #e58fe4ae
 def prepare_quantized(model, targs:TrainingArguments):
     "PEFT's `prepare_model_for_kbit_training` for a quantized base, without bitsandbytes' CPU inference repacking."
     from peft import prepare_model_for_kbit_training
@@ -330,7 +331,7 @@ class SftnbTrainer(Trainer):
                                rank=self.args.process_index, num_replicas=self.args.world_size)
         return dl
 
-# %% ../nbs/07_train.ipynb #f7314911
+# %% ../nbs/07_train.ipynb #da5d6daa
 def fsdp_on_cpu(accelerator)->bool: # whether it switched
     "Switch accelerate's `MULTI_CPU` state to FSDP when `accelerate launch` asked for FSDP."
     from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
@@ -420,6 +421,7 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
     train_ds, eval_ds = load_run_data(margs, dargs, oargs, targs, tokenizer, special)
     n_old = len(tokenizer)
     register_special_tokens(tokenizer, special)
+    set_seed(targs.seed)  # LoRA's random init follows --seed (the Trainer seeds only once the model exists), the same on every rank
     model = build_model(path, margs, largs, targs, tokenizer, n_old)
     targs.prediction_loss_only = True  # no compute_metrics: don't gather logits
     targs.remove_unused_columns = False  # labels are rebuilt from stored columns the model does not take
@@ -433,7 +435,7 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
                            supervised_lm_head=oargs.supervised_lm_head, max_tokens_per_batch=dargs.max_tokens_per_batch, train_lengths=lengths)
     return trainer, interrupt
 
-# %% ../nbs/07_train.ipynb #ed58bc1d
+# %% ../nbs/07_train.ipynb #5146b2cd
 def option_callbacks(dargs:DataArguments, targs:TrainingArguments, eval_ds, tokenizer)->list:
     "The callbacks of `--eval_samples` and `--neftune_noise_alpha` (clears `targs.neftune_noise_alpha`: sftnb's hook replaces the Trainer's)."
     cbs = []
@@ -512,7 +514,7 @@ def closing_line(res:TrainResult)->str:
     return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
-# %% ../nbs/07_train.ipynb #711a3fd1
+# %% ../nbs/07_train.ipynb #95e2a5f0
 def data_report(
     ds,             # a dataset from `load_tokenized`
     split:str,      # 'train' or 'eval'
@@ -526,7 +528,7 @@ def data_report(
                 dropped=sum(st['dropped'].values()) if st else None, tokens=int(tokenized_lengths(ds).sum()),
                 supervised_tokens=int((spans[1::2] - spans[0::2]).sum()))
 
-# %% ../nbs/07_train.ipynb #90f29c1d
+# %% ../nbs/07_train.ipynb #392ee4b4
 CARD_SKIP = {'output_dir', 'logging_dir', 'run_name', 'world_size', 'use_cpu', 'config', 'dry_run', 'dry_run_steps', 'disable_tqdm',
              'prediction_loss_only', 'remove_unused_columns', 'overwrite_output_dir'}
 
@@ -535,7 +537,7 @@ def non_default_args(config:dict)->dict:
     defaults = run_config(*(cls() for cls in ARG_CLASSES[:-1]), TrainingArguments(output_dir='o', use_cpu=True, do_train=True))
     return {k: v for k, v in config.items() if k not in CARD_SKIP and defaults.get(k) != v}
 
-# %% ../nbs/07_train.ipynb #9de8ad37
+# %% ../nbs/07_train.ipynb #f829ad8c
 def _loading_code(out:str, base:str, adapter:bool, vocab:int|None, quantized:str|None)->str:
     if not adapter: return f'model = AutoModelForCausalLM.from_pretrained("{out}")'
     lines = ['from peft import PeftModel']
@@ -577,7 +579,7 @@ def model_card(
         f'tokenizer = AutoTokenizer.from_pretrained("{out}")',
         _loading_code(out, base_model, adapter, resized_vocab, _bnb_args(config)), '```', ''])
 
-# %% ../nbs/07_train.ipynb #073d2da4
+# %% ../nbs/07_train.ipynb #07a55a86
 def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: # the README.md written
     "Write the model card of `trainer`'s run to `output_dir/README.md`."
     from transformers import AutoConfig
@@ -591,7 +593,7 @@ def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: 
     path.write_text(model_card(config, data, trainer.state.log_history, base, adapter, resized, plot.name if plot else None))
     return path
 
-# %% ../nbs/07_train.ipynb #6de46137
+# %% ../nbs/07_train.ipynb #ff0334c5
 def _duration(s:float)->str: return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min" if s >= 3600 else f"{int(s // 60)} min {int(s % 60):02d} s"
 
 @dataclass
@@ -621,7 +623,7 @@ class DryRunPlan:
         lines += ['problems: none'] if not self.problems else ['problems:'] + [f'  - {p}' for p in self.problems]
         return '\n'.join(lines)
 
-# %% ../nbs/07_train.ipynb #ae7b9d8c
+# %% ../nbs/07_train.ipynb #b3da9a57
 def _writable(folder:Path)->str|None:
     "Why `folder` cannot be created or written, or None."
     p = Path(folder).absolute()
@@ -641,7 +643,7 @@ def plan_problems(trainer, output_dir)->list: # messages
     if (why := _writable(output_dir)): problems.append(why)
     return problems
 
-# %% ../nbs/07_train.ipynb #7e72ce09
+# %% ../nbs/07_train.ipynb #95439437
 def _steps(trainer, targs)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
     per_epoch = math.ceil(len(trainer.get_train_dataloader()) / targs.gradient_accumulation_steps)
     return per_epoch, (targs.max_steps if targs.max_steps > 0 else math.ceil(targs.num_train_epochs * per_epoch))
