@@ -26,6 +26,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 xformers_requirements = shlex.split(cfg.get('xformers_requirements', ''))
+bench_requirements = shlex.split(cfg.get('bench_requirements', ''))
 qlora_requirements = shlex.split(cfg.get('qlora_requirements', ''))
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
@@ -43,7 +44,7 @@ setuptools.setup(
     include_package_data = True,
     package_data = {cfg['lib_path']: ['assets/*.jsonl', 'configs/*.yaml', 'configs/*.json', 'configs/runs/*.yaml', 'configs/runs/*.json']},
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements, 'xformers': xformers_requirements, 'qlora': qlora_requirements},
+    extras_require = {'dev': dev_requirements, 'xformers': xformers_requirements, 'bench': bench_requirements, 'qlora': qlora_requirements},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

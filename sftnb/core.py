@@ -50,6 +50,7 @@ def cli_argv(
     code = f"import sys; from {module} import {func}; sys.exit({func}())"
     return [sys.executable, '-c', code, *map(str, args)]
 
+# %% ../nbs/00_core.ipynb #2420b8cf
 def run_cli(
     command:str,            # a console script of sftnb
     *args,                  # its flags

@@ -69,7 +69,7 @@ def main():
     shutil.rmtree(site, ignore_errors=True); site.mkdir(parents=True)
     html = HTMLExporter()
     pages = sorted(cache.glob('*.ipynb'))
-    for p in pages: (site/(re.sub(r'^\d+_', '', p.stem) + '.html')).write_text(render(p, html))  # as Quarto names them
+    for p in pages: (site/(re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.stem) + '.html')).write_text(render(p, html))  # as Quarto names them
     print(f"README.md {'up to date' if args.check else 'written'}; {len(pages)} pages rendered to {site}")
 
 if __name__ == '__main__': main()
