@@ -10,8 +10,8 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_
            'quantization_kwargs', 'prepare_quantized', 'supervised_loss', 'SftnbTrainer', 'fsdp_on_cpu',
            'load_training_data', 'run_finished', 'load_mixture', 'load_run_data', 'choose_model_attn', 'build_model',
            'run_config', 'build_trainer', 'option_callbacks', 'TrainResult', 'keep_freed_memory', 'resume_point',
-           'finish_run', 'train', 'closing_line', 'data_report', 'non_default_args', 'model_card', 'write_model_card',
-           'DryRunPlan', 'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
+           'finish_run', 'train', 'closing_line', 'data_report', 'data_reports', 'non_default_args', 'model_card',
+           'write_model_card', 'DryRunPlan', 'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
 
 # %% ../nbs/07_train.ipynb #aad0a3ab
 import json, os, sys, time, warnings
@@ -33,6 +33,7 @@ from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, pl
 # %% ../nbs/07_train.ipynb #a17026b3
 import copy, dataclasses, math, re, resource
 from fastcore.basics import patch
+from transformers import set_seed
 from .data import stats_path
 from .callbacks import EvalSamplesCallback, NEFTuneCallback, loss_history
 
@@ -290,8 +291,10 @@ def quantization_kwargs(largs:LoraArguments, targs:TrainingArguments)->dict: # `
 
 # %% ../nbs/07_train.ipynb #6d867e22
 def prepare_quantized(model, targs:TrainingArguments):
-    "PEFT's `prepare_model_for_kbit_training` for a quantized base."
+    "PEFT's `prepare_model_for_kbit_training` for a quantized base, without bitsandbytes' CPU inference repacking."
     from peft import prepare_model_for_kbit_training
+    for m in model.modules():  # repacked at the first evaluation and never unpacked, the weights break the next training step
+        if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False
     return prepare_model_for_kbit_training(model, use_gradient_checkpointing=targs.gradient_checkpointing)
 
 # %% ../nbs/07_train.ipynb #158e5f7e
@@ -467,6 +470,7 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
     train_ds, eval_ds = load_run_data(margs, dargs, oargs, targs, tokenizer, special)
     n_old = len(tokenizer)
     register_special_tokens(tokenizer, special)
+    set_seed(targs.seed)  # LoRA's random init follows --seed (the Trainer seeds only once the model exists), the same on every rank
     model = build_model(path, margs, largs, targs, tokenizer, n_old, packing=dargs.packing)
     targs.prediction_loss_only = True  # no compute_metrics: don't gather logits
     targs.remove_unused_columns = False  # labels are rebuilt from stored columns the model does not take
@@ -584,6 +588,13 @@ def data_report(
                 dropped=sum(st['dropped'].values()) if st else None, tokens=int(tokenized_lengths(ds).sum()),
                 supervised_tokens=int((spans[1::2] - spans[0::2]).sum()))
 
+# %% ../nbs/07_train.ipynb #611962da
+def data_reports(ds, split:str)->list: # `data_report` of each source
+    "Reports of the source files of `ds`: one, or one per source of a mixture."
+    files = list(dict.fromkeys(c['filename'] for c in ds.cache_files))
+    if len(files) <= 1 and len(ds) == ds.data.num_rows: return [data_report(ds, split)]
+    return [data_report(load_tokenized(f), split) for f in files]
+
 # %% ../nbs/07_train.ipynb #84ce41b0
 CARD_SKIP = {'output_dir', 'logging_dir', 'run_name', 'world_size', 'use_cpu', 'config', 'dry_run', 'dry_run_steps', 'disable_tqdm',
              'prediction_loss_only', 'remove_unused_columns', 'overwrite_output_dir'}
@@ -640,7 +651,7 @@ def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: 
     "Write the model card of `trainer`'s run to `output_dir/README.md`."
     from transformers import AutoConfig
     config = next(cb.config for cb in trainer.callback_handler.callbacks if isinstance(cb, SaveArgsCallback))
-    data = [data_report(ds, split) for split, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None]
+    data = [r for split, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, split)]
     base = margs.model_name_or_path or str(demo_model_path())
     vocab = trainer.model.get_input_embeddings().weight.shape[0]
     adapter = hasattr(trainer.model, 'peft_config')
@@ -724,7 +735,7 @@ def dry_run(margs, dargs, largs, oargs, targs)->DryRunPlan:
             try: runtime = trainer.train().metrics['train_runtime']
             except (ValueError, RuntimeError) as e: problems.append(f"a training step failed: {e}")
     steps = trainer.state.global_step
-    plan = DryRunPlan(data=[data_report(ds, s) for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None],
+    plan = DryRunPlan(data=[r for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, s)],
                       total_params=sum(p.numel() for p in trainer.model.parameters()),
                       trainable_params=sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
                       steps_per_epoch=per_epoch, total_steps=total, steps_measured=steps,
