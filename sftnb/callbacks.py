@@ -25,19 +25,30 @@ class SaveArgsCallback(TrainerCallback):
 
 # %% ../nbs/06_callbacks.ipynb #70153d70
 class InterruptCallback(TrainerCallback):
-    "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop."
-    def __init__(self, signals=(signal.SIGINT, signal.SIGTERM)): self.signals, self.received, self._old = signals, None, {}
+    "On SIGINT or SIGTERM, finish the current step, save a checkpoint and stop; with `hold`, keep the handlers until `release()`."
+    def __init__(self, signals=(signal.SIGINT, signal.SIGTERM), hold:bool=False):
+        self.signals, self.received, self._old, self.hold, self.finishing = signals, None, {}, hold, False
+        self.stopped = None  # the signal that stopped training (not one that came during the final save)
     def _handle(self, signum, frame):
         if self.received is not None: raise KeyboardInterrupt  # a second signal: stop now
         self.received = signum
-        print(f"\nsftnb: got {signal.Signals(signum).name}; saving a checkpoint after this step, then stopping", file=sys.stderr, flush=True)
-    def on_train_begin(self, args, state, control, **kwargs):
+        then = 'finishing the final save first' if self.finishing else 'saving a checkpoint after this step, then stopping'
+        print(f"\nsftnb: got {signal.Signals(signum).name}; {then}", file=sys.stderr, flush=True)
+    def install(self):
+        "Take over the signals (once)."
+        if self._old: return
         try: self._old = {s: signal.signal(s, self._handle) for s in self.signals}
         except ValueError: self._old = {}  # not the main thread (e.g. some notebook runners): no handler
+    def release(self):
+        "Give the signals back to their previous handlers."
+        for s, h in self._old.items(): signal.signal(s, h)
+        self._old = {}
+    def on_train_begin(self, args, state, control, **kwargs): self.install()
     def on_step_end(self, args, state, control, **kwargs):
         if self.received is not None: control.should_save = control.should_training_stop = True
     def on_train_end(self, args, state, control, **kwargs):
-        for s, h in self._old.items(): signal.signal(s, h)
+        self.stopped, self.finishing = self.received, True
+        if not self.hold: self.release()
 
 # %% ../nbs/06_callbacks.ipynb #f1e97e4f
 class ProfilerCallback(TrainerCallback):

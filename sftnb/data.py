@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'MODES', 'FORMAT_VERSION', 'WARNINGS', 'parse_special_tokens', 'register_special_tokens', 'eos_id',
            'supervise', 'labels_from_spans', 'supervised_items', 'parse_line', 'encoder', 'chat_spans',
-           'tokenizer_identity', 'id_dtype', 'TokenizeStats', 'stats_path', 'DataWarning', 'tokenize_file',
-           'tokenized_metadata', 'load_tokenized', 'tokenized_lengths', 'mix_tokenized', 'mixture_summary',
-           'write_stream', 'check_tokenized', 'tokenize_cached', 'example_segments', 'show_example',
-           'TokenizeArguments', 'sftnb_tokenize']
+           'tokenizer_identity', 'id_dtype', 'TokenizeStats', 'stats_path', 'sweep_stale_tmp', 'DataWarning',
+           'tokenize_file', 'tokenized_metadata', 'tokenized_counts', 'load_tokenized', 'tokenized_lengths',
+           'mix_tokenized', 'mixture_summary', 'write_stream', 'check_tokenized', 'file_digest', 'tokenize_cached',
+           'example_segments', 'show_example', 'TokenizeArguments', 'sftnb_tokenize']
 
 # %% ../nbs/02_data.ipynb #81b4b115
-import collections, hashlib, itertools, json, os, time, warnings
+import collections, hashlib, itertools, json, os, re, socket, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -22,8 +22,8 @@ import datasets
 from tokenizers import AddedToken, Tokenizer
 from fastcore.xtras import modified_env
 from tqdm.auto import tqdm
-from .core import parse_cli, cli_errors
-from .sources import source_kind, source_size, record_batches, record_item, mixture_indices, mixture_counts
+from .core import parse_cli, cli_errors, pid_alive, process_tag, sigterm_exits, looks_like_path
+from .sources import DATA_SUFFIXES, source_kind, source_size, record_batches, record_item, mixture_indices, mixture_counts
 from .chat import assistant_spans, use_chat_template, template_hash, special_text_pattern, special_texts, chat_texts
 
 # %% ../nbs/02_data.ipynb #a18aa8d5
@@ -173,6 +173,14 @@ def stats_path(output)->Path:
     output = Path(output)
     return output.with_name(output.stem + '.stats.json')
 
+# %% ../nbs/02_data.ipynb #9f68f410
+def _load_tokenizer(name):
+    "`AutoTokenizer.from_pretrained(name)` with an error that names `name` (a folder that does not exist is not tried as a hub id)."
+    from transformers import AutoTokenizer
+    if looks_like_path(name) and not Path(name).exists(): raise FileNotFoundError(f"tokenizer {str(name)!r}: no such folder")
+    try: return AutoTokenizer.from_pretrained(name)
+    except (OSError, ValueError) as e: raise FileNotFoundError(f"tokenizer {str(name)!r}: cannot load a tokenizer from it ({e})") from None
+
 # %% ../nbs/02_data.ipynb #7ef0a989
 def _checked_inputs(path, tokenizer, max_length, on_long, mode)->tuple: # (path, tokenizer)
     "Validate `tokenize_file`'s settings and input file, and load `tokenizer` if it is a path."
@@ -181,14 +189,24 @@ def _checked_inputs(path, tokenizer, max_length, on_long, mode)->tuple: # (path,
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if max_length < 1: raise ValueError(f"max_length must be positive, got {max_length}")
     source_kind(path)  # a clear error for an input that is neither a file, a folder nor a dataset id
-    if isinstance(tokenizer, (str, Path)):
-        from transformers import AutoTokenizer
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+    if isinstance(tokenizer, (str, Path)): tokenizer = _load_tokenizer(tokenizer)
     if not getattr(tokenizer, 'is_fast', False): raise ValueError("tokenize_file needs a fast (Rust) tokenizer")
     return path, tokenizer
 
+# %% ../nbs/02_data.ipynb #37011749
+def _checked_output(path, output)->Path:
+    "`output` as a `Path`, refused if writing it could destroy data: the input itself, a folder, or a data file's name."
+    path, output = Path(path), Path(output)
+    if output.is_dir(): raise IsADirectoryError(f"output file {str(output)!r} is a folder: name an Arrow file, e.g. {str(output/'train.arrow')!r}")
+    if output.exists() and path.exists() and os.path.samefile(path, output):
+        raise ValueError(f"output file {str(output)!r} is the input file {str(path)!r}: writing it would destroy the input")
+    if output.suffix.lower() in DATA_SUFFIXES:
+        raise ValueError(f"output file {str(output)!r} has the data suffix {output.suffix!r}: the output is an Arrow file "
+                         f"(e.g. {str(output.with_suffix('.arrow'))!r})")
+    return output
+
 # %% ../nbs/02_data.ipynb #fc82e632
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the file ends with its row and token counts
 
 def _schema(meta:dict)->pa.Schema:
     "The Arrow schema of a tokenized file: ids of `meta['dtype']`, int32 spans and lengths, and `meta` under the key `sftnb`."
@@ -361,6 +379,39 @@ def _cores()->int:
     "The cores this process may run on."
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
+# %% ../nbs/02_data.ipynb #d52ae839
+def _text_limit(tokenizer, max_length:int)->int:
+    "Characters beyond which an example certainly has more than `max_length` tokens (with a factor 2 of margin)."
+    return 2 * max_length * max(map(len, tokenizer.get_vocab()))
+
+def _bounded(item, limit:int, on_long:str):
+    "`item` as it is, with its texts cut to `limit` characters ('truncate'), or None when it is certainly too long ('drop')."
+    kind = item[0]
+    if kind == 'text' or (kind == 'pg' and not item[2]): return item  # every token kept / an empty generation, counted as such
+    texts = item[1:] if kind == 'pg' else chat_texts(item[1])
+    if sum(map(len, texts)) <= limit: return item
+    if on_long == 'drop': return None
+    if kind == 'pg': return ('pg', item[1][:limit], item[2][:limit])
+    cut = lambda m: {**m, 'content': m['content'][:limit]} if isinstance(m.get('content'), str) else m
+    return ('chat', [cut(m) for m in item[1]], *item[2:])
+
+def _bounded_chunks(chunks, limit:int, on_long:str, stats):
+    "`chunks` with every example passed through `_bounded`; those certainly too long are counted and left out."
+    for chunk in chunks:
+        kept = []
+        for where, item in chunk:
+            b = _bounded(item, limit, on_long)
+            if b is None: stats.dropped['too_long'] += 1
+            else: kept.append((where, b))
+        if kept: yield kept
+
+# %% ../nbs/02_data.ipynb #a06d3613
+def _write_end(writer, schema, all_lengths:list):
+    "Close the stream with an empty record batch whose metadata records the row and token counts: the end marker."
+    rows, tokens = sum(map(len, all_lengths)), int(sum(int(a.sum()) for a in all_lengths))
+    writer.write_batch(pa.RecordBatch.from_pylist([], schema=schema),
+                       custom_metadata={b'sftnb_rows': str(rows).encode(), b'sftnb_tokens': str(tokens).encode()})
+
 # %% ../nbs/02_data.ipynb #438f5438
 def _write_rows(path, tokenizer, bt, eos, schema, dest, stats, mode, max_length, on_long, skip_invalid, num_proc, chunk_size,
                 progress, source:dict|None=None, checks:dict|None=None)->list: # arrays of row lengths, one per written chunk
@@ -374,11 +425,13 @@ def _write_rows(path, tokenizer, bt, eos, schema, dest, stats, mode, max_length,
                     lengths = _write_chunk(writer, schema, chunk, fut.result(), eos, max_length, on_long, stats)
                     if lengths: all_lengths.append(np.asarray(lengths))
                 inflight = collections.deque()  # (chunk, future) in file order: rows are written in the input's order
-                for chunk in _source_chunks(path, mode, skip_invalid, stats, chunk_size, progress, **(source or {})):
+                chunks = _source_chunks(path, mode, skip_invalid, stats, chunk_size, progress, **(source or {}))
+                for chunk in _bounded_chunks(chunks, _text_limit(tokenizer, max_length), on_long, stats):
                     chunk = _prepare_chunk(chunk, tokenizer, bt, skip_invalid, stats, **(checks or {}))
                     inflight.append((chunk, pool.submit(_encode_chunk, bt, tokenizer, chunk)))
                     if len(inflight) > workers: emit(*inflight.popleft())  # the main thread works while the workers encode
                 while inflight: emit(*inflight.popleft())
+                _write_end(writer, schema, all_lengths)
         finally: pool.shutdown(cancel_futures=True)
     return all_lengths
 
@@ -393,11 +446,28 @@ def _final_stats(stats, all_lengths:list, path, t0:float)->TokenizeStats:
     stats.seconds = round(time.perf_counter() - t0, 3)
     return stats
 
+# %% ../nbs/02_data.ipynb #1b4a530d
+def _tmp_path(path)->Path:
+    "The temporary name beside `path` that this process writes it under: `.NAME.HOST-PID.tmp`."
+    path = Path(path)
+    return path.with_name(f".{path.name}.{process_tag()}.tmp")
+
+def sweep_stale_tmp(
+    folder:Path,    # a folder sftnb writes into, e.g. the tokenize cache
+)->list:            # the files removed
+    "Remove the temporary files in `folder` left by processes of this machine that no longer run."
+    pattern, removed = re.compile(rf'^\..+\.{re.escape(socket.gethostname())}-(\d+)\.tmp$'), []
+    for f in Path(folder).glob('.*.tmp'):
+        m = pattern.match(f.name)
+        if m and not pid_alive(int(m[1])): f.unlink(missing_ok=True); removed.append(f)
+    return removed
+
 # %% ../nbs/02_data.ipynb #45b558ae
 def _save_stats(stats, output)->Path:
     "Write `stats` as JSON to `stats_path(output)`, atomically."
-    sp = stats_path(output); tmp_sp = sp.with_name(f'.{sp.name}.tmp')
-    tmp_sp.write_text(json.dumps(asdict(stats), indent=2)); os.replace(tmp_sp, sp)
+    sp = stats_path(output); tmp_sp = _tmp_path(sp)
+    try: tmp_sp.write_text(json.dumps(asdict(stats), indent=2)); os.replace(tmp_sp, sp)
+    except BaseException: tmp_sp.unlink(missing_ok=True); raise
     return sp
 
 # %% ../nbs/02_data.ipynb #82bff05e
@@ -411,6 +481,7 @@ def _checks(tokenizer, bt, allowed:list)->dict: # `_prepare_chunk`'s pattern and
     return dict(pattern=special_text_pattern(tokenizer, allowed, bt), special_ids=frozenset(i for i in ids if i is not None))
 
 # %% ../nbs/02_data.ipynb #61fa82ea
+@sigterm_exits()  # SIGTERM, like Ctrl-C, removes the temporary file
 def tokenize_file(
     path:Path,                  # JSONL, JSON, parquet or CSV file, saved dataset, dataset folder or hub id (see `sftnb.sources`)
     tokenizer,                  # a fast Hugging Face tokenizer with an EOS token (a path is loaded with `AutoTokenizer`)
@@ -430,16 +501,16 @@ def tokenize_file(
 )->TokenizeStats:               # counts of kept and dropped examples, and token totals (also saved by `stats_path`)
     "Tokenize `path` into the memory-mappable Arrow file `output` with exact supervision, and return what happened."
     t0 = time.perf_counter()
+    output = _checked_output(path, output)
     path, tokenizer = _checked_inputs(path, tokenizer, max_length, on_long, mode)
     template = template_hash(getattr(use_chat_template(tokenizer, chat_template), 'chat_template', None)) if mode == 'sft' else None
     bt, eos, meta = _prepare_tokenizer(tokenizer, add_special_tokens, max_length=max_length, on_long=on_long, mode=mode,
                                        chat_template=template)
     columns = {k: v for k, v in dict(prompt_column=prompt_column, generation_column=generation_column,
                                      messages_column=messages_column).items() if v}
-    output = Path(output)
     stats = TokenizeStats(input_file=str(path), output_file=str(output))
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp_out = _tmp_path(output)
     try:
         lengths = _write_rows(path, tokenizer, bt, eos, _schema(meta), tmp_out, stats, mode, max_length, on_long, skip_invalid,
                               num_proc, chunk_size, progress, dict(split=split, subset=subset, columns=columns),
@@ -465,6 +536,29 @@ def tokenized_metadata(
     if b'sftnb' not in meta: raise ValueError(f"{path} has no sftnb metadata: tokenize it again with sftnb_tokenize")
     return json.loads(meta[b'sftnb'])
 
+# %% ../nbs/02_data.ipynb #7e229eb3
+def tokenized_counts(
+    path:Path,  # an Arrow file written by `tokenize_file`
+)->dict:        # {'rows', 'tokens'}
+    "The row and token counts of a tokenized file, checked against those recorded at its end: a truncated file is refused."
+    meta, rows, tokens, end = tokenized_metadata(path), 0, 0, None
+    try:
+        with pa.memory_map(str(path)) as src:
+            reader = pa.ipc.open_stream(src)
+            while True:
+                try: batch, custom = reader.read_next_batch_with_custom_metadata()
+                except StopIteration: break
+                if custom and b'sftnb_rows' in custom: end = {k: int(custom[f'sftnb_{k}'.encode()]) for k in ('rows', 'tokens')}
+                rows, tokens = rows + batch.num_rows, tokens + int(np.asarray(batch['length']).sum())
+    except (pa.ArrowInvalid, OSError) as e: raise ValueError(f"{path} is truncated or corrupt ({e}): tokenize it again") from None
+    counts = dict(rows=rows, tokens=tokens)
+    if meta.get('format_version', 1) < 2:
+        warnings.warn(f"{path} was written by an older sftnb without an end marker; it cannot be checked for truncation")
+    elif end is None:
+        raise ValueError(f"{path} is truncated: it ends after {rows:,} rows without its end marker; tokenize it again")
+    elif end != counts: raise ValueError(f"{path} is corrupt: it holds {counts} but recorded {end}; tokenize it again")
+    return counts
+
 # %% ../nbs/02_data.ipynb #36d9638e
 def _to_items(batch:dict)->dict:
     ids = [list(map(int, r)) for r in batch['input_ids']]
@@ -474,7 +568,7 @@ def load_tokenized(
     path:Path,  # an Arrow file written by `tokenize_file`
 )->datasets.Dataset: # memory-mapped; items are {'input_ids', 'labels', 'length'}
     "Memory-map a tokenized file; labels are rebuilt from the stored spans when a row is read."
-    tokenized_metadata(path)  # a clear error for a file that is not ours
+    tokenized_counts(path)  # a clear error for a file that is not ours, or is truncated
     ds = datasets.Dataset.from_file(str(path), in_memory=False)
     ds.set_transform(_to_items)
     return ds
@@ -546,13 +640,24 @@ def check_tokenized(
                          "pass the same --chat_template, or tokenize it again")
     return meta
 
+# %% ../nbs/02_data.ipynb #e69aaf81
+def file_digest(path)->str:
+    "The SHA-256 of the whole file at `path`, in hex."
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
+
+def _usable(arrow:Path)->bool:
+    "Whether the cache entry `arrow` exists and passes its end-marker check (a broken one is reported)."
+    if not arrow.exists(): return False
+    try: tokenized_counts(arrow); return True
+    except ValueError as e: warnings.warn(f"tokenizing again: {e}"); return False
+
 # %% ../nbs/02_data.ipynb #c1e2da86
 def _source_fingerprint(source)->list:
-    "What identifies a source's content for the cache: path, size and modification time of its files (the id of a hub dataset)."
+    "What identifies a source's content for the cache: its path, and the size and SHA-256 of each of its files (the id of a hub dataset)."
     if source_kind(source) == 'hub': return [str(source)]
     p = Path(source)
     files = sorted(f for f in p.rglob('*') if f.is_file()) if p.is_dir() else [p]
-    return [str(p)] + [[str(f.relative_to(p)) if p.is_dir() else '', f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    return [str(p)] + [[str(f.relative_to(p)) if p.is_dir() else '', f.stat().st_size, file_digest(f)] for f in files]
 
 # %% ../nbs/02_data.ipynb #cccf0b4c
 def tokenize_cached(
@@ -561,7 +666,7 @@ def tokenize_cached(
     cache_dir:Path|None=None, # default: `$SFTNB_HOME/tokenized` or `~/.cache/sftnb/tokenized`
     **settings,             # `tokenize_file` settings: max_length, on_long, add_special_tokens, mode, skip_invalid
 )->Path:                    # the Arrow file
-    "Tokenize `jsonl_path` into a cache keyed by the file, the tokenizer and `settings`, reusing an earlier result."
+    "Tokenize `jsonl_path` into a cache keyed by the source's content, the tokenizer and `settings`, reusing an earlier result."
     if source_kind(jsonl_path) != 'hub': jsonl_path = Path(jsonl_path).resolve()
     cache_dir = Path(cache_dir or Path(os.environ.get('SFTNB_HOME', Path.home()/'.cache'/'sftnb'))/'tokenized')
     settings = {k: v for k, v in settings.items() if k not in ('progress', 'num_proc', 'chunk_size')}  # the ones that change the file
@@ -569,8 +674,9 @@ def tokenize_cached(
     key = json.dumps([_source_fingerprint(jsonl_path), tokenizer_identity(tokenizer)['hash'],
                       template_hash(getattr(tokenizer, 'chat_template', None)), settings, FORMAT_VERSION], sort_keys=True)
     out = cache_dir/f"{Path(str(jsonl_path)).stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.arrow"
-    if not out.exists():
+    if not _usable(out):
         import copy
+        cache_dir.mkdir(parents=True, exist_ok=True); sweep_stale_tmp(cache_dir)
         tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, progress=False, **settings)  # a copy: adding special tokens is training's job
     return out
 

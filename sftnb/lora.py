@@ -16,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
 from .core import parse_cli, cli_errors
-from .checkpoint import load_full_state_dict, resize_embeddings, weight_renamer
+from .checkpoint import load_full_state_dict, resize_embeddings, weight_renamer, load_causal_lm
 
 # %% ../nbs/08_lora.ipynb #93074152
 def _embedding_names(model)->list:
@@ -182,7 +182,7 @@ def load_base_for(
     where:str='',    # the checkpoint, for messages
 )->tuple:            # (model, parts with current module names, vocabulary size before resizing)
     "Load `base_model`, resized to the checkpoint's vocabulary and checked against it."
-    model = AutoModelForCausalLM.from_pretrained(base_model)
+    model = load_causal_lm(base_model, '--base-model')
     parts = _rename_modules(parts, model)
     base_vocab, vocab = model.get_input_embeddings().weight.shape[0], _checkpoint_vocab(parts, model)
     if vocab is not None and vocab < base_vocab:
@@ -263,7 +263,7 @@ def load_adapter(
     adapter_dir = Path(adapter_dir)
     if not (adapter_dir/'adapter_config.json').exists():
         raise FileNotFoundError(f"{adapter_dir}: no adapter_config.json (extract one with sftnb_extract_lora)")
-    model = AutoModelForCausalLM.from_pretrained(base_model, **kwargs)
+    model = load_causal_lm(base_model, '--base-model', **kwargs)
     if (adapter_dir/'sftnb_lora.json').exists():
         resize_embeddings(model, json.loads((adapter_dir/'sftnb_lora.json').read_text())['vocab_size'], multiple=1)
     return PeftModel.from_pretrained(model, adapter_dir).eval()
