@@ -24,10 +24,8 @@ statuses = [ '1 - Planning', '2 - Pre-Alpha', '3 - Alpha',
 py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
-dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-xformers_requirements = shlex.split(cfg.get('xformers_requirements', ''))
-bench_requirements = shlex.split(cfg.get('bench_requirements', ''))
-qlora_requirements = shlex.split(cfg.get('qlora_requirements', ''))
+# every `NAME_requirements` line of settings.ini is an extra: pip install -e ".[NAME]"
+extras = {k[:-len('_requirements')]: shlex.split(v) for k, v in cfg.items() if k.endswith('_requirements') and k != 'requirements'}
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -44,7 +42,7 @@ setuptools.setup(
     include_package_data = True,
     package_data = {cfg['lib_path']: ['assets/*.jsonl', 'configs/*.yaml', 'configs/*.json', 'configs/runs/*.yaml', 'configs/runs/*.json']},
     install_requires = requirements,
-    extras_require = {'dev': dev_requirements, 'xformers': xformers_requirements, 'bench': bench_requirements, 'qlora': qlora_requirements},
+    extras_require = extras,
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

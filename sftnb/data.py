@@ -690,7 +690,7 @@ def example_segments(item:dict, tokenizer)->list:
 
 # %% ../nbs/02_data.ipynb #ebaf8ae9
 def _in_notebook()->bool:
-    try: return get_ipython().__class__.__name__ == 'ZMQInteractiveShell'
+    try: return get_ipython().__class__.__name__ != 'TerminalInteractiveShell'  # Jupyter, and the shells that execute notebooks
     except NameError: return False
 
 def show_example(

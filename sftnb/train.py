@@ -11,9 +11,10 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_
            'with_loss_options', 'standard_loss_reason', 'budget_lengths', 'SftnbTrainer', 'fsdp_on_cpu',
            'load_training_data', 'run_finished', 'final_model_saved', 'restore_final_model', 'take_run_lock',
            'release_run_lock', 'load_mixture', 'load_run_data', 'choose_model_attn', 'build_model', 'run_config',
-           'build_trainer', 'option_callbacks', 'TrainResult', 'resume_point', 'finish_run', 'end_distributed',
-           'run_guard', 'run_training', 'train', 'closing_line', 'data_report', 'non_default_args', 'model_card',
-           'write_model_card', 'DryRunPlan', 'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
+           'build_trainer', 'option_callbacks', 'TrainResult', 'keep_freed_memory', 'resume_point', 'finish_run',
+           'end_distributed', 'run_guard', 'run_training', 'train', 'closing_line', 'data_report', 'data_reports',
+           'non_default_args', 'model_card', 'write_model_card', 'DryRunPlan', 'plan_problems', 'dry_run',
+           'sftnb_train', 'accelerate_config']
 
 # %% ../nbs/07_train.ipynb #aad0a3ab
 import json, math, os, socket, sys, time, warnings
@@ -37,6 +38,7 @@ from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, pl
 # %% ../nbs/07_train.ipynb #a17026b3
 import copy, dataclasses, math, re, resource
 from fastcore.basics import patch
+from transformers import set_seed
 from .data import stats_path
 from .callbacks import EvalSamplesCallback, NEFTuneCallback, loss_history
 
@@ -320,8 +322,10 @@ def quantization_kwargs(largs:LoraArguments, targs:TrainingArguments)->dict: # `
 
 # %% ../nbs/07_train.ipynb #6d867e22
 def prepare_quantized(model, targs:TrainingArguments):
-    "PEFT's `prepare_model_for_kbit_training` for a quantized base."
+    "PEFT's `prepare_model_for_kbit_training` for a quantized base, without bitsandbytes' CPU inference repacking."
     from peft import prepare_model_for_kbit_training
+    for m in model.modules():  # repacked at the first evaluation and never unpacked, the weights break the next training step
+        if hasattr(m, 'support_avx512bf16_for_cpu'): m.support_avx512bf16_for_cpu = False
     return prepare_model_for_kbit_training(model, use_gradient_checkpointing=targs.gradient_checkpointing)
 
 # %% ../nbs/07_train.ipynb #158e5f7e
@@ -626,6 +630,16 @@ class TrainResult:
     tokens_per_second: float
     loss_plot: Path|None
 
+# %% ../nbs/07_train.ipynb #0c826e9c
+def keep_freed_memory()->bool: # True where it applied (glibc)
+    "Have glibc's malloc keep freed blocks for reuse (no mmap for large blocks, no trimming): CPU steps stop page-faulting their tensors in."
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    if not (hasattr(libc, 'mallopt') and hasattr(libc, 'gnu_get_libc_version')): return False
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+
 # %% ../nbs/07_train.ipynb #6af30bdf
 def resume_point(targs:TrainingArguments, overwrite:bool=False)->Path|None:
     "The checkpoint to resume from: `--resume_from_checkpoint`, else the newest complete one in `output_dir` (none with `overwrite`)."
@@ -705,6 +719,7 @@ def train(
     "Fine-tune as `sftnb_train` would (with no arguments: the demo); resume if `output_dir` has a checkpoint."
     margs, dargs, largs, oargs, targs = parse_train_args(argv if (argv is not None or kwargs) else [], **kwargs)
     check_train_args(margs, dargs, largs, oargs, targs)
+    if targs.use_cpu: keep_freed_memory()
     if oargs.dry_run: return dry_run(margs, dargs, largs, oargs, targs)
     with sigterm_exits(), run_guard(targs) as cleanup: return run_training(margs, dargs, largs, oargs, targs, callbacks, cleanup)
 
@@ -729,6 +744,13 @@ def data_report(
     return dict(split=split, source=st.get('input_file') or (str(arrow) if arrow else None), examples=len(ds),
                 dropped=sum(st['dropped'].values()) if st else None, tokens=int(tokenized_lengths(ds).sum()),
                 supervised_tokens=int((spans[1::2] - spans[0::2]).sum()))
+
+# %% ../nbs/07_train.ipynb #611962da
+def data_reports(ds, split:str)->list: # `data_report` of each source
+    "Reports of the source files of `ds`: one, or one per source of a mixture."
+    files = list(dict.fromkeys(c['filename'] for c in ds.cache_files))
+    if len(files) <= 1 and len(ds) == ds.data.num_rows: return [data_report(ds, split)]
+    return [data_report(load_tokenized(f), split) for f in files]
 
 # %% ../nbs/07_train.ipynb #84ce41b0
 CARD_SKIP = {'output_dir', 'logging_dir', 'run_name', 'world_size', 'use_cpu', 'config', 'dry_run', 'dry_run_steps', 'disable_tqdm',
@@ -786,7 +808,7 @@ def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: 
     "Write the model card of `trainer`'s run to `output_dir/README.md`."
     from transformers import AutoConfig
     config = next(cb.config for cb in trainer.callback_handler.callbacks if isinstance(cb, SaveArgsCallback))
-    data = [data_report(ds, split) for split, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None]
+    data = [r for split, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, split)]
     base = margs.model_name_or_path or str(demo_model_path())
     vocab = trainer.model.get_input_embeddings().weight.shape[0]
     adapter = hasattr(trainer.model, 'peft_config')
@@ -871,7 +893,7 @@ def dry_run(margs, dargs, largs, oargs, targs)->DryRunPlan:
             try: runtime = trainer.train().metrics['train_runtime']
             except (ValueError, RuntimeError) as e: problems.append(f"a training step failed: {e}")
     steps = trainer.state.global_step
-    plan = DryRunPlan(data=[data_report(ds, s) for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None],
+    plan = DryRunPlan(data=[r for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, s)],
                       total_params=sum(p.numel() for p in trainer.model.parameters()),
                       trainable_params=sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
                       steps_per_epoch=per_epoch, total_steps=total, steps_measured=steps,
