@@ -195,6 +195,7 @@ def latest_samples(path)->list: # the records of the newest step in the file; []
     records = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
     return [r for r in records if r['step'] == records[-1]['step']] if records else []
 
+# %% ../nbs/06_callbacks.ipynb #02a02833
 def samples_html(records:list)->str:
     "An HTML table of sample generations."
     from html import escape

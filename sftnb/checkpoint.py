@@ -192,6 +192,7 @@ def check_model_weights(
     for f in checkpoint_files(p, missing_ok=True):
         if (problem := weights_problem(f)): raise ValueError(f"{what} {path}: {f.name} is {problem}")
 
+# %% ../nbs/05_checkpoint.ipynb #b8bc2c76
 def load_causal_lm(
     path,                   # a model folder or hub id
     what:str='model',       # how the user named it, e.g. '--base-model'

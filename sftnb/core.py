@@ -72,10 +72,12 @@ def pid_alive(
     except PermissionError: return True  # it exists, but belongs to someone else
     return True
 
+# %% ../nbs/00_core.ipynb #ac185293
 def process_tag()->str:
     "This process as `host-pid`, for the names of temporary files and locks."
     return f"{socket.gethostname()}-{os.getpid()}"
 
+# %% ../nbs/00_core.ipynb #48bc747e
 def looks_like_path(
     name,   # a model or tokenizer name as the user gave it
 )->bool:    # True for '/x', './x', '~/x', 'a/b/c'; False for a hub id 'org/name'

@@ -421,11 +421,13 @@ def fsdp_on_cpu(accelerator)->bool: # whether it switched
     state.distributed_type, state.fsdp_plugin = DistributedType.FSDP, FullyShardedDataParallelPlugin()
     return True
 
+# %% ../nbs/07_train.ipynb #a56e02ff
 @patch
 def create_accelerator_and_postprocess(self:SftnbTrainer):
     Trainer.create_accelerator_and_postprocess(self)
     if fsdp_on_cpu(self.accelerator): self.is_fsdp_enabled = True
 
+# %% ../nbs/07_train.ipynb #febd91bf
 @patch
 def save_model(self:SftnbTrainer, output_dir:str|None=None, _internal_call:bool=False):
     if not (self.is_fsdp_enabled and self.accelerator.device.type == 'cpu'): return Trainer.save_model(self, output_dir, _internal_call)
@@ -469,6 +471,7 @@ def final_model_saved(output_dir, checkpoint)->bool:
     out = Path(output_dir)
     return (out/'sftnb_args.json').exists() and checkpoint_problem(out) is None and _step(out) == _step(checkpoint)
 
+# %% ../nbs/07_train.ipynb #caf1c19f
 def restore_final_model(trainer, interrupt:InterruptCallback, checkpoint:Path):
     "Load the weights of the finished run's last `checkpoint` into `trainer`, under the signal handlers, for the final save."
     print(f"sftnb: {trainer.args.output_dir} holds the finished run ({checkpoint.name}) but not its final model; "
@@ -509,6 +512,7 @@ def take_run_lock(
         raise FileExistsError(f"{lock}: could not take the lock")
     finally: tmp.unlink(missing_ok=True)
 
+# %% ../nbs/07_train.ipynb #013100ce
 def release_run_lock(lock:Path):
     "Remove `lock` if this process holds it."
     holder = _lock_holder(lock) or {}
