@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['MODEL_FILES', 'INDEX_FILES', 'WEIGHT_FILES', 'LAYOUTS', 'save_full_state_dict', 'checkpoint_files', 'weights_problem',
            'load_full_state_dict', 'weight_renamer', 'restore_renamed_weights', 'resize_embeddings',
-           'checkpoint_problem', 'checkpoint_complete', 'last_complete_checkpoint', 'check_model_weights',
-           'load_causal_lm']
+           'checkpoint_problem', 'checkpoint_complete', 'last_complete_checkpoint', 'rotation_debris',
+           'check_model_weights', 'load_causal_lm']
 
 # %% ../nbs/05_checkpoint.ipynb #7e31507d
 import json, warnings, zipfile
@@ -179,6 +179,19 @@ def last_complete_checkpoint(output_dir)->Path|None:
         if (problem := checkpoint_problem(p)) is None: return p
         warnings.warn(f"skipping incomplete checkpoint {p}: {problem}")
     return None
+
+# %% ../nbs/05_checkpoint.ipynb #76686208
+def _checkpoint_step(p:Path)->int: return int(Path(p).name.split('-')[-1])
+
+def rotation_debris(
+    output_dir,                 # the run's output folder
+    resume:Path,                # the checkpoint the run resumes from (the newest complete one)
+    save_total_limit:int|None,  # the run's `--save_total_limit`
+)->list:                        # incomplete `checkpoint-N` folders older than `resume`, oldest first
+    "What an interrupted checkpoint rotation left: incomplete checkpoints older than `resume`, when the run rotates them."
+    if not save_total_limit or save_total_limit <= 0: return []
+    ckpts = [p for p in Path(output_dir).glob(f'{PREFIX_CHECKPOINT_DIR}-*') if p.is_dir() and p.name.split('-')[-1].isdigit()]
+    return sorted((p for p in ckpts if _checkpoint_step(p) < _checkpoint_step(resume) and checkpoint_problem(p) is not None), key=_checkpoint_step)
 
 # %% ../nbs/05_checkpoint.ipynb #5a3c8b4e
 def check_model_weights(

@@ -60,7 +60,8 @@ def load_records_dataset(
         if kind == 'json': return datasets.load_dataset('json', data_files=str(source), split='train')
         dd = datasets.load_dataset(str(source), subset)
     except (FileNotFoundError, ValueError, ConnectionError, datasets.exceptions.DatasetNotFoundError) as e:
-        raise ValueError(f"{source}: cannot load it as a dataset ({type(e).__name__}: {e})") from None
+        hint = ' Choose the configuration with --subset.' if 'config' in str(e).lower() else ''
+        raise ValueError(f"{source}: cannot load it as a dataset ({type(e).__name__}: {e}).{hint}") from None
     return _pick_split(dd, source, split)
 
 # %% ../nbs/01a_sources.ipynb #ea620065

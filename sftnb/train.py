@@ -12,12 +12,12 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_
            'load_training_data', 'run_finished', 'final_model_saved', 'restore_final_model', 'take_run_lock',
            'release_run_lock', 'load_mixture', 'load_run_data', 'choose_model_attn', 'build_model', 'run_config',
            'build_trainer', 'option_callbacks', 'TrainResult', 'keep_freed_memory', 'resume_point', 'finish_run',
-           'end_distributed', 'run_guard', 'run_training', 'train', 'closing_line', 'data_report', 'data_reports',
-           'non_default_args', 'model_card', 'write_model_card', 'DryRunPlan', 'plan_problems', 'dry_run',
-           'sftnb_train', 'accelerate_config']
+           'end_distributed', 'run_guard', 'remove_rotation_debris', 'run_training', 'train', 'closing_line',
+           'data_report', 'data_reports', 'non_default_args', 'model_card', 'write_model_card', 'DryRunPlan',
+           'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
 
 # %% ../nbs/07_train.ipynb #aad0a3ab
-import json, math, os, socket, sys, time, warnings
+import json, math, os, shutil, socket, sys, time, warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -32,7 +32,7 @@ from .data import (mix_tokenized, mixture_summary, IGNORE_INDEX, eos_id, parse_s
                         tokenize_cached, tokenized_lengths)
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import choose_attn_implementation
-from .checkpoint import resize_embeddings, restore_renamed_weights, last_complete_checkpoint, checkpoint_problem, check_model_weights
+from .checkpoint import resize_embeddings, restore_renamed_weights, last_complete_checkpoint, checkpoint_problem, check_model_weights, rotation_debris
 from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, plot_losses
 
 # %% ../nbs/07_train.ipynb #a17026b3
@@ -685,6 +685,19 @@ def run_guard(targs:TrainingArguments):
         stack.push(lambda exc_type, exc, tb: end_distributed(barrier=exc_type is None) and None)
         yield stack
 
+# %% ../nbs/07_train.ipynb #131a1d38
+def remove_rotation_debris(
+    targs:TrainingArguments,    # the run's arguments (`output_dir`, `save_total_limit`)
+    resume:Path|None,           # the checkpoint the run resumes from
+)->list:                        # the folders removed
+    "Delete (main process) the half-deleted checkpoints an interrupted rotation left in `output_dir`, saying so."
+    if resume is None or not _is_main_process(): return []
+    debris = rotation_debris(targs.output_dir, resume, targs.save_total_limit)
+    for p in debris:
+        print(f"sftnb: removing {p.name}: incomplete ({checkpoint_problem(p)}), left by an interrupted checkpoint rotation")
+        shutil.rmtree(p, ignore_errors=True)
+    return debris
+
 # %% ../nbs/07_train.ipynb #c6a80a77
 def run_training(margs, dargs, largs, oargs, targs, callbacks:list|None, cleanup:ExitStack)->TrainResult:
     "Build the trainer for these arguments and run it to the end: resume, train, final evaluation and save, plot."
@@ -693,6 +706,7 @@ def run_training(margs, dargs, largs, oargs, targs, callbacks:list|None, cleanup
     for cb in callbacks or []: trainer.add_callback(cb)
     out, resume = Path(targs.output_dir), resume_point(targs, oargs.overwrite_output_dir)
     metrics, start = {}, time.time()
+    remove_rotation_debris(targs, resume)
     finished = resume is not None and run_finished(resume, targs)
     restore = finished and targs.do_train and not final_model_saved(out, resume)
     if finished:  # the Trainer would take one more step past the end
