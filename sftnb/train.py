@@ -14,7 +14,7 @@ __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_
            'build_trainer', 'option_callbacks', 'TrainResult', 'keep_freed_memory', 'resume_point', 'finish_run',
            'end_distributed', 'run_guard', 'remove_rotation_debris', 'run_training', 'train', 'closing_line',
            'data_report', 'data_reports', 'non_default_args', 'model_card', 'write_model_card', 'DryRunPlan',
-           'plan_problems', 'dry_run', 'sftnb_train', 'accelerate_config']
+           'plan_problems', 'estimate_seconds', 'dry_run', 'sftnb_train', 'accelerate_config']
 
 # %% ../nbs/07_train.ipynb #aad0a3ab
 import json, math, os, shutil, socket, sys, time, warnings
@@ -33,7 +33,7 @@ from .data import (mix_tokenized, mixture_summary, IGNORE_INDEX, eos_id, parse_s
 from .collate import PadCollator, PackCollator, budget_dataloader
 from .attention import choose_attn_implementation
 from .checkpoint import resize_embeddings, restore_renamed_weights, last_complete_checkpoint, checkpoint_problem, check_model_weights, rotation_debris
-from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, plot_losses
+from .callbacks import SaveArgsCallback, InterruptCallback, ProfilerCallback, StepClock, plot_losses
 
 # %% ../nbs/07_train.ipynb #a17026b3
 import copy, dataclasses, math, re, resource
@@ -847,8 +847,9 @@ class DryRunPlan:
     steps_per_epoch: int|None
     total_steps: int|None
     steps_measured: int
-    tokens_per_second: float
-    seconds_per_step: float
+    tokens_per_second: float    # over the steps after the first (all of them if only one was measured)
+    seconds_per_step: float     # the same
+    first_step_seconds: float   # the first step is slower (allocation, warm-up): apart
     peak_memory: int            # bytes: CUDA's peak allocation, or the process's peak RSS on the CPU
     estimated_seconds: float|None
     problems: list
@@ -859,9 +860,10 @@ class DryRunPlan:
                   f"{d['tokens']:,} tokens, {d['supervised_tokens']:,} supervised" for d in self.data]
         lines.append(f"parameters: {self.total_params:,} total, {self.trainable_params:,} trainable ({100 * self.trainable_params / max(self.total_params, 1):.2f}%)")
         lines.append(f"steps: {self.steps_per_epoch if self.steps_per_epoch is not None else '?'} per epoch, {self.total_steps if self.total_steps is not None else '?'} in total")
-        lines.append(f"measured over {self.steps_measured} steps: {self.tokens_per_second:,.0f} tokens/s, {self.seconds_per_step:.3f} s/step, "
+        rate = f"after the first ({self.first_step_seconds:.3f} s)" if self.steps_measured > 1 else "one step"
+        lines.append(f"measured over {self.steps_measured} steps, {rate}: {self.tokens_per_second:,.0f} tokens/s, {self.seconds_per_step:.3f} s/step, "
                      f"peak memory {self.peak_memory / 2**30:.2f} GiB")
-        if self.estimated_seconds is not None: lines.append(f"estimated wall time: {_duration(self.estimated_seconds)} (training steps, first steps included)")
+        if self.estimated_seconds is not None: lines.append(f"estimated wall time: {_duration(self.estimated_seconds)} (training steps: the first as measured, the rest at the measured rate)")
         lines += ['problems: none'] if not self.problems else ['problems:'] + [f'  - {p}' for p in self.problems]
         return '\n'.join(lines)
 
@@ -885,6 +887,15 @@ def plan_problems(trainer, output_dir)->list: # messages
     if (why := _writable(output_dir)): problems.append(why)
     return problems
 
+# %% ../nbs/07_train.ipynb #7a7a4a60
+def estimate_seconds(
+    total_steps:int,        # the run's optimizer steps
+    first:float,            # seconds of the first step
+    per_step:float,         # seconds of each later step
+)->float:
+    "Wall time of `total_steps` training steps: the first as measured, the others at the steady rate."
+    return first + max(total_steps - 1, 0) * per_step
+
 # %% ../nbs/07_train.ipynb #17c3006e
 def _steps(trainer, targs)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
     per_epoch = math.ceil(len(trainer.get_train_dataloader()) / targs.gradient_accumulation_steps)
@@ -903,20 +914,21 @@ def dry_run(margs, dargs, largs, oargs, targs)->DryRunPlan:
                                     report_to='none', logging_strategy='no', resume_from_checkpoint=None)
         trainer, interrupt = build_trainer(margs, dargs, largs, oargs, probe)
         interrupt.hold = False  # no final save to protect: the handlers go when the probe ends
-        problems, per_epoch, total, runtime = [], None, None, 0.0
+        problems, per_epoch, total, clock = [], None, None, StepClock(lambda: trainer.real_tokens)
+        trainer.add_callback(clock)
         try: per_epoch, total = _steps(trainer, targs)
         except ValueError as e: problems.append(str(e))
         problems += plan_problems(trainer, targs.output_dir)
         if per_epoch is not None:
-            try: runtime = trainer.train().metrics['train_runtime']
+            try: trainer.train()
             except (ValueError, RuntimeError) as e: problems.append(f"a training step failed: {e}")
-    steps = trainer.state.global_step
+    steps, (first, per_step, tokens_per_second) = trainer.state.global_step, clock.rates()
     plan = DryRunPlan(data=[r for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, s)],
                       total_params=sum(p.numel() for p in trainer.model.parameters()),
                       trainable_params=sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
                       steps_per_epoch=per_epoch, total_steps=total, steps_measured=steps,
-                      tokens_per_second=trainer.real_tokens * probe.world_size / max(runtime, 1e-9), seconds_per_step=runtime / max(steps, 1),
-                      peak_memory=_peak_memory(), estimated_seconds=total * runtime / steps if (total and steps) else None, problems=problems)
+                      tokens_per_second=tokens_per_second * probe.world_size, seconds_per_step=per_step, first_step_seconds=first,
+                      peak_memory=_peak_memory(), estimated_seconds=estimate_seconds(total, first, per_step) if (total and steps) else None, problems=problems)
     if trainer.is_world_process_zero(): print(plan)
     return plan
 
