@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['SMOLLM_135M', 'VS_TRL_VARIANTS', 'BENCHMARKS', 'per_row_tokenize', 'bench_tokenize', 'tokenize_table',
-           'bench_sources', 'sources_table', 'run_spawned', 'bench_packing', 'matmul_rate', 'bench_train',
-           'train_table', 'word_tokenizer', 'vs_trl_examples', 'StepMeter', 'trl_missing_reason', 'bench_vs_trl',
-           'vs_trl_summary', 'vs_trl_table', 'bench_supervised_head', 'bench_xformers', 'bench_attention',
-           'attention_table', 'BenchArguments', 'TokenizeBenchArguments', 'TrainBenchArguments',
+           'bench_sources', 'sources_table', 'run_spawned', 'bench_packing', 'matmul_rate', 'useful_flops_per_token',
+           'bench_train', 'train_table', 'word_tokenizer', 'vs_trl_examples', 'StepMeter', 'trl_missing_reason',
+           'bench_vs_trl', 'vs_trl_summary', 'vs_trl_table', 'bench_supervised_head', 'bench_xformers',
+           'bench_attention', 'attention_table', 'BenchArguments', 'TokenizeBenchArguments', 'TrainBenchArguments',
            'AttentionBenchArguments', 'run_bench', 'SourcesBenchArguments', 'sftnb_bench']
 
 # %% ../nbs/20_bench.ipynb #d8815bb2
-import json, multiprocessing, os, random, resource, shutil, sys, tempfile, time
+import json, multiprocessing, os, random, shutil, sys, tempfile, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pyarrow as pa, datasets, torch
@@ -174,6 +174,23 @@ def run_spawned(
     p.join()
     return r
 
+# %% ../nbs/20_bench.ipynb #fd4b8cf8
+def _vm_kib(key:str)->int:
+    "A `Vm*` line of /proc/self/status, in KiB (0 where there is no /proc)."
+    try: return int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith(key + ':')))
+    except (OSError, StopIteration): return 0
+
+# %% ../nbs/20_bench.ipynb #45788475
+def _reset_peak_rss()->int: # bytes resident now
+    "Reset this process's resident high-water mark (`VmHWM`) to its resident size now, and return that size: the base a peak is counted from."
+    try: Path('/proc/self/clear_refs').write_text('5')
+    except OSError: pass
+    return _vm_kib('VmRSS') * 1024
+
+def _peak_rss_since(base:int)->int: # bytes
+    "How far this process's resident memory rose above `base` at its highest since `_reset_peak_rss`."
+    return max(_vm_kib('VmHWM') * 1024 - base, 0)
+
 # %% ../nbs/20_bench.ipynb #1b3bfb8d
 def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size, device, seed, threads, loss, queue):
     "Run `steps` training steps in one packing `mode` and put the measurements in `queue`; `loss` is 'module:function' of a `(model, batch)->(loss, outputs)` (default: the model's own loss)."
@@ -204,19 +221,21 @@ def _bench_mode(mode, attn_implementation, steps, examples_per_step, vocab_size,
     def step(b):
         l = loss_fn(model, {k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()})[0]
         l.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    step(batches[0])  # warm-up: allocator, optimizer state
     cuda = str(device).startswith('cuda')
+    base = None if cuda else _reset_peak_rss()  # before the warm-up: optimizer state, gradients, activations and logits all count
+    step(batches[0])  # warm-up: allocator, optimizer state
     if cuda: torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0, c0 = time.perf_counter(), time.process_time()
     for b in batches: step(b)
     if cuda: torch.cuda.synchronize()
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-    peak = torch.cuda.max_memory_allocated() if cuda else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+    peak = torch.cuda.max_memory_allocated() if cuda else _peak_rss_since(base)
     real = sum(len(o['input_ids']) for o in items)
     queue.put(dict(mode=mode, attn_implementation=attn_implementation, seconds=seconds, loss=loss,
-                   params=sum(p.numel() for p in model.parameters()) - model.get_input_embeddings().weight.numel(), real_tokens=real, tokens_per_s=real / seconds, peak_bytes=peak,
-                   tokens_per_cpu_s=real / cpu_seconds,
+                   params=sum(p.numel() for p in model.parameters()) - model.get_input_embeddings().weight.numel(),
+                   head_params=model.get_output_embeddings().weight.numel(), real_tokens=real,
+                   supervised_tokens=sum(int((np.asarray(o['labels']) != IGNORE_INDEX).sum()) for o in items),
+                   tokens_per_s=real / seconds, peak_bytes=peak, tokens_per_cpu_s=real / cpu_seconds,
                    padding_fraction=float(np.mean([padding_fraction(b) for b in batches]))))
 
 # %% ../nbs/20_bench.ipynb #2a9dd70f
@@ -264,6 +283,15 @@ def matmul_rate(device:str='cpu', n:int=1024, repeats:int=10, threads:int|None=1
         best = min(best, (time.process_time() - c) if device == 'cpu' else (time.perf_counter() - t))
     return 2 * n**3 / best
 
+# %% ../nbs/20_bench.ipynb #65f64acf
+def useful_flops_per_token(
+    params:int,             # parameters that multiply tokens: all but the input embedding (the LM head included)
+    head_params:int,        # the LM head's
+    supervised_fraction:float, # supervised tokens / real tokens
+)->float:
+    "Training FLOPs per real token that the loss needs: $6N$ for the body, the LM head's $6H$ only at supervised positions."
+    return 6 * (params - head_params) + 6 * head_params * supervised_fraction
+
 # %% ../nbs/20_bench.ipynb #fbded533
 def bench_train(
     steps:int|None=None,            # timed steps per variant (after one warm-up step; default 6, 3 with `vs_trl`)
@@ -289,7 +317,7 @@ def bench_train(
     base = runs['padded']
     for r in runs.values():
         r['tokens_per_s_measure'] = r[rate]
-        r['mfu'] = r[rate] * 6 * r['params'] / peak
+        r['mfu'] = r[rate] * useful_flops_per_token(r['params'], r['head_params'], r['supervised_tokens'] / r['real_tokens']) / peak
         r['throughput_vs_padded'] = r[rate] / base[rate]
         r['peak_memory_vs_padded'] = r['peak_bytes'] / max(base['peak_bytes'], 1)
     return dict(device=device, rate_measure='real tokens per CPU-second' if device == 'cpu' else 'real tokens per second',
@@ -337,12 +365,6 @@ def vs_trl_examples(
         out.append({'prompt': ' '.join(words[:total - gen]), 'generation': ' ' + ' '.join(words[total - gen:])})
     return out
 
-# %% ../nbs/20_bench.ipynb #fd4b8cf8
-def _vm_kib(key:str)->int:
-    "A `Vm*` line of /proc/self/status, in KiB (0 where there is no /proc)."
-    try: return int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith(key + ':')))
-    except (OSError, StopIteration): return 0
-
 # %% ../nbs/20_bench.ipynb #73b73d28
 class StepMeter(TrainerCallback):
     "Real tokens, wall and CPU time of every training step, and the peak resident memory of training."
@@ -354,9 +376,7 @@ class StepMeter(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         model.register_forward_pre_hook(self._count, with_kwargs=True)
-        try: Path('/proc/self/clear_refs').write_text('5')  # reset the high-water mark
-        except OSError: pass
-        self.rss0 = _vm_kib('VmRSS') * 1024
+        self.rss0 = _reset_peak_rss()
 
     def on_step_end(self, args, state, control, **kwargs):
         if torch.cuda.is_available(): torch.cuda.synchronize()
@@ -403,17 +423,21 @@ def _vs_trl_worker(variant, folder, steps, examples_per_step, threads, lr, optim
     n = sum(p.numel() for p in model.parameters())
     if model.get_output_embeddings() is None or model.get_output_embeddings().weight is not model.get_input_embeddings().weight:
         n -= model.get_input_embeddings().weight.numel()
-    queue.put(dict(variant=variant, flops_params=n, attn_implementation=model.config._attn_implementation, **meter.summary()))
+    queue.put(dict(variant=variant, flops_params=n, head_params=model.get_output_embeddings().weight.numel(),
+                   attn_implementation=model.config._attn_implementation, **meter.summary()))
 
 # %% ../nbs/20_bench.ipynb #9ade6c4e
-def _vs_trl_setup(folder:Path, n:int, shape:dict, seed:int=0):
+def _vs_trl_setup(folder:Path, n:int, shape:dict, seed:int=0)->float: # the supervised share of the examples' tokens
     "Write the model (random weights, from `shape`) with its word tokenizer, and `n` examples as JSONL, into `folder`."
     from transformers import LlamaConfig
     torch.manual_seed(seed)
     cfg = LlamaConfig(**shape, bos_token_id=None, eos_token_id=0, pad_token_id=None)
     AutoModelForCausalLM.from_config(cfg).save_pretrained(folder/'model')
     word_tokenizer(shape['vocab_size']).save_pretrained(folder/'model')
-    (folder/'train.jsonl').write_text(''.join(json.dumps(e) + '\n' for e in vs_trl_examples(n, shape['vocab_size'], seed)))
+    exs = vs_trl_examples(n, shape['vocab_size'], seed)
+    (folder/'train.jsonl').write_text(''.join(json.dumps(e) + '\n' for e in exs))
+    gen = sum(len(e['generation'].split()) + 1 for e in exs)  # the generation's words and EOS are supervised
+    return gen / (gen + sum(len(e['prompt'].split()) for e in exs))
 
 # %% ../nbs/20_bench.ipynb #9ff95c2f
 def trl_missing_reason()->str: # '' when TRL is importable
@@ -444,24 +468,24 @@ def bench_vs_trl(
     import sftnb.bench as module  # the module's own function: a spawned process cannot import a notebook's
     folder = Path(tempfile.mkdtemp(prefix='sftnb-vs-trl-'))
     try:
-        _vs_trl_setup(folder, (steps + 1) * examples_per_step, shape or SMOLLM_135M, seed)
+        supervised = _vs_trl_setup(folder, (steps + 1) * examples_per_step, shape or SMOLLM_135M, seed)
         runs = {v: [] for v in variants}
         for _ in range(rounds):
             for v in variants:
                 runs[v].append(run_spawned(module._vs_trl_worker, v, str(folder), steps, examples_per_step, threads, lr, optim, seed, device,
                                            what=f'bench vs trl {v!r}'))
     finally: shutil.rmtree(folder, ignore_errors=True)
-    return vs_trl_summary(runs, device, threads)
+    return vs_trl_summary(runs, device, threads, supervised)
 
 # %% ../nbs/20_bench.ipynb #215d0b02
-def vs_trl_summary(runs:dict, device:str, threads:int)->dict:
-    "Best run of each variant, its MFU, and sftnb's ratios against each TRL variant (per round too)."
+def vs_trl_summary(runs:dict, device:str, threads:int, supervised_fraction:float)->dict:
+    "Best run of each variant, its MFU (`useful_flops_per_token`), and sftnb's ratios against each TRL variant (per round too)."
     rate = 'tokens_per_cpu_s' if device == 'cpu' else 'tokens_per_s'
     peak = matmul_rate(device, threads=threads)
     best = {v: dict(max(rs, key=lambda r: r[rate])) for v, rs in runs.items()}
-    for b in best.values(): b.update(rate=b[rate], mfu=b[rate] * 6 * b['flops_params'] / peak)
+    for b in best.values(): b.update(rate=b[rate], mfu=b[rate] * useful_flops_per_token(b['flops_params'], b['head_params'], supervised_fraction) / peak)
     res = dict(device=device, rate_measure='real tokens per CPU-second' if device == 'cpu' else 'real tokens per second',
-               matmul_flops=peak, runs=runs, best=best)
+               matmul_flops=peak, supervised_fraction=supervised_fraction, runs=runs, best=best)
     for v in best:
         if v == 'sftnb': continue
         res[f'ratio_vs_{v}'] = best['sftnb']['rate'] / best[v]['rate']
@@ -480,14 +504,14 @@ def vs_trl_table(r:dict)->str:
         ratio = f"{r[f'ratio_vs_{v}']:.2f}x" if v != 'sftnb' else '-'
         mem = f"{r[f'peak_memory_vs_{v}']:.2f}x" if v != 'sftnb' else '-'
         rows.append(f"| {v} | {b['rate']:,.0f} | {ratio} | {b['peak_bytes']/2**20:,.0f} MiB | {mem} | {b['mfu']:.1%} | {b['attn_implementation']} |")
-    rows += ['', f"Matmul yardstick on {r['device']}: {r['matmul_flops']/1e9:,.1f} GFLOP/s (float32); best of {len(next(iter(r['runs'].values())))} interleaved rounds."]
+    rows += ['', f"Matmul yardstick on {r['device']}: {r['matmul_flops']/1e9:,.1f} GFLOP/s (float32); best of {len(next(iter(r['runs'].values())))} interleaved rounds; "
+                 f"MFU counts the useful work, the LM head only at supervised positions ({r['supervised_fraction']:.0%} of the tokens)."]
     for v in r['best']:
         if v != 'sftnb': rows.append(f"sftnb / {v} per round: " + ', '.join(f"{x:.2f}x" for x in r[f'ratios_per_round_vs_{v}']))
     return '\n'.join(rows)
 
 # %% ../nbs/20_bench.ipynb #d41ae33f
 def _bench_head_worker(supervised:bool, vocab:int, steps:int, batch:int, prompt_len:int, gen_len:int, hidden:int, layers:int, queue):
-    import resource
     torch.manual_seed(0)
     from transformers import GPTNeoXConfig
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -502,14 +526,14 @@ def _bench_head_worker(supervised:bool, vocab:int, steps:int, batch:int, prompt_
     def step():
         loss = supervised_loss(model, inputs)[0] if supervised else model(**inputs).loss
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    base = _reset_peak_rss() if device == 'cpu' else None  # before the warm-up: optimizer state, gradients, activations and logits all count
     step()  # warm-up: allocator, optimizer state
     if device == 'cuda': torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     for _ in range(steps): step()
     if device == 'cuda': torch.cuda.synchronize()
     secs = time.perf_counter() - start
-    peak = torch.cuda.max_memory_allocated() if device == 'cuda' else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+    peak = torch.cuda.max_memory_allocated() if device == 'cuda' else _peak_rss_since(base)
     queue.put({'tokens_per_s': steps * batch * n / secs, 'peak_bytes': peak})
 
 def bench_supervised_head(

@@ -63,7 +63,7 @@ class ProfilerCallback(TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs): self.prof.step()
     def on_train_end(self, args, state, control, **kwargs): self.prof.stop()
 
-# %% ../nbs/06_callbacks.ipynb #c98bf9a6
+# %% ../nbs/06_callbacks.ipynb #0f3995df
 class StepClock(TrainerCallback):
     "Wall time and real tokens of each optimizer step; the first step's time apart from the steady rate."
     def __init__(self, tokens, clock=time.perf_counter): # `tokens()`: real tokens so far; `clock()`: seconds

@@ -9,8 +9,9 @@
 Cells run in execnb's `CaptureShell` with nbs/ as the working directory, exactly as `nbdev_test` runs them: cells
 flagged with a `tst_flags` flag (settings.ini) or `#| eval: false` are skipped and keep what they had. The stored
 outputs are cleaned so that a rerun gives the same notebook: stderr streams (warnings, progress bars) are dropped,
-ANSI colours stripped, and absolute paths of the machine replaced by what a reader would recognise (`<tmp>`, `~`,
-`~/.cache/sftnb`, `<venv>`, paths relative to nbs/); then `nbdev_clean` runs, which keeps the outputs
+ANSI colours stripped, absolute paths of the machine replaced by what a reader would recognise (`<tmp>`, `~`,
+`~/.cache/sftnb`, `<venv>`, paths relative to nbs/), and outside the benchmark notebook timings (seconds, rates,
+the Trainer's `*_runtime` and `*_per_second` metrics) replaced by `…`; then `nbdev_clean` runs, which keeps the outputs
 (`clear_all = False`). Every run reports the outputs that printed a machine path (the notebook should print a relative
 name), outputs that look like timings outside benchmark notebooks, and, with --check, cells whose outputs differ from
 the stored ones (stale, or not deterministic).
@@ -28,7 +29,14 @@ from nbdev.frontmatter import FrontmatterProc
 from nbdev.process import NBProcessor, extract_directives
 
 MACHINE_PATH = re.compile(r'/(work|tmp|root|home)/')   # what the before-stop hook rejects in stored outputs
-TIMING = re.compile(r"\b\d+(\.\d+)?\s?(s|ms|sec|secs|seconds|it/s|s/it|tokens/s)\b|_runtime|_per_second|\bseconds\b'?\s?[=:]", re.I)
+TIMING = re.compile(r"\b\d+(\.\d+)?\s?(s|ms|sec|secs|seconds|it/s|s/it|tokens/s|s/step)\b|(_runtime|_per_second|\bseconds)'?\s?[=:]\s?'?\d", re.I)
+TIMING_RULES = [  # outside benchmark notebooks a timing is replaced by `…`, so that a rerun stores the same output
+    (re.compile(r"('\w*(?:_runtime|_per_second)'\s?:\s?)'?[\d.e+-]+'?"), r"\1'…'"),   # the Trainer's logged metrics
+    (re.compile(r"\b\d+ h \d+ min\b|\b\d+ min \d+ s\b"), '…'),                           # durations
+    (re.compile(r"\b\d[\d,]*(?:\.\d+)?(\s?)(tokens/s|s/step|it/s|s/it|ms|s)\b"), r"…\1\2"), # rates and seconds
+    (re.compile(r"(peak memory )\d+(?:\.\d+)?( [KMG]iB)"), r"\1…\2"),                          # a peak resident set size varies too
+    (re.compile(r"(\bseconds=)\d+(?:\.\d+)?"), r"\1…"),                                          # a stats record's own timing
+]
 
 class DocShell(CaptureShell):
     "`CaptureShell` that applies display updates as Jupyter does: `display(x, display_id=True).update(y)` leaves one output, `y`."
@@ -102,7 +110,7 @@ def execute_nb(path:Path, flags:set, check:bool=False)->dict:
     rep = dict(name=path.name, error=None, paths=[], timings=[], changed=[], seconds=0.)
     if str(fm.get('skip_exec', '')).lower() == 'true': return rep
     nb, old = read_nb(path), read_nb(path)
-    rules, start = path_rules(path.parent.resolve()), time.time()
+    rules, start = path_rules(path.parent.resolve()) + ([] if 'bench' in path.stem else TIMING_RULES), time.time()
     os.environ['IN_TEST'] = '1'   # as nbdev_test sets it
     sys.path.insert(0, str(get_config().config_path))
     shell = DocShell(path)
@@ -119,7 +127,7 @@ def execute_nb(path:Path, flags:set, check:bool=False)->dict:
         cell.outputs = clean_outputs(cell.get('outputs', []), rules)
         where = f"{path.name} cell {cell.idx_} ({cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ''})"
         if MACHINE_PATH.search(raw): rep['paths'].append(where)
-        if 'bench' not in path.stem and any(TIMING.search(_text(o.get('text', o.get('data', {}).get('text/plain', '')))) for o in cell.outputs): rep['timings'].append(where)
+        if 'bench' not in path.stem and any(TIMING.search(_text(o.get('text', o.get('data', {}).get('text/plain', '')))) for o in cell.outputs): rep['timings'].append(where)  # one the rules missed
         if _stored(cell.outputs) != _stored(clean_outputs(was.get('outputs', []), rules)): rep['changed'].append(where)
     if not check:
         write_nb(nb, path)
