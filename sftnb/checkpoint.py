@@ -172,26 +172,29 @@ def checkpoint_complete(path:Path)->bool:
     return checkpoint_problem(path) is None
 
 # %% ../nbs/05_checkpoint.ipynb #1fea8ad2
+def _is_checkpoint_name(p:Path)->bool: return Path(p).name.startswith(PREFIX_CHECKPOINT_DIR + '-') and Path(p).name.split('-')[-1].isdigit()
+def _checkpoint_step(p:Path)->int: return int(Path(p).name.split('-')[-1])
+def _checkpoint_dirs(output_dir)->list: # the `checkpoint-N` folders of `output_dir`, oldest first
+    return sorted((p for p in Path(output_dir).glob(f'{PREFIX_CHECKPOINT_DIR}-*') if p.is_dir() and _is_checkpoint_name(p)), key=_checkpoint_step)
+
 def last_complete_checkpoint(output_dir)->Path|None:
     "The newest complete `checkpoint-N` folder in `output_dir`, skipping incomplete ones with a warning."
-    ckpts = [p for p in Path(output_dir).glob(f'{PREFIX_CHECKPOINT_DIR}-*') if p.is_dir() and p.name.split('-')[-1].isdigit()]
-    for p in sorted(ckpts, key=lambda p: int(p.name.split('-')[-1]), reverse=True):
+    for p in reversed(_checkpoint_dirs(output_dir)):
         if (problem := checkpoint_problem(p)) is None: return p
         warnings.warn(f"skipping incomplete checkpoint {p}: {problem}")
     return None
 
 # %% ../nbs/05_checkpoint.ipynb #76686208
-def _checkpoint_step(p:Path)->int: return int(Path(p).name.split('-')[-1])
-
 def rotation_debris(
     output_dir,                 # the run's output folder
     resume:Path,                # the checkpoint the run resumes from (the newest complete one)
     save_total_limit:int|None,  # the run's `--save_total_limit`
 )->list:                        # incomplete `checkpoint-N` folders older than `resume`, oldest first
     "What an interrupted checkpoint rotation left: incomplete checkpoints older than `resume`, when the run rotates them."
+    resume = Path(resume)
     if not save_total_limit or save_total_limit <= 0: return []
-    ckpts = [p for p in Path(output_dir).glob(f'{PREFIX_CHECKPOINT_DIR}-*') if p.is_dir() and p.name.split('-')[-1].isdigit()]
-    return sorted((p for p in ckpts if _checkpoint_step(p) < _checkpoint_step(resume) and checkpoint_problem(p) is not None), key=_checkpoint_step)
+    if not _is_checkpoint_name(resume) or resume.resolve().parent != Path(output_dir).resolve(): return []  # resuming from elsewhere
+    return [p for p in _checkpoint_dirs(output_dir) if _checkpoint_step(p) < _checkpoint_step(resume) and checkpoint_problem(p) is not None]
 
 # %% ../nbs/05_checkpoint.ipynb #5a3c8b4e
 def check_model_weights(
