@@ -746,7 +746,8 @@ def closing_line(res:TrainResult)->str:
     "One line that says what the run did and where everything is."
     st = res.trainer.state
     what = f"interrupted at step {st.global_step}; checkpoint saved, rerun the same command to resume" if res.interrupted else f"{st.global_step} steps"
-    return (f"sftnb: {what}, {res.tokens_per_second:,.0f} tokens/s; model, checkpoints and state in {res.output_dir}"
+    speed = f"{res.tokens_per_second:,.0f} tokens/s" if res.trainer.real_tokens else "nothing trained in this run"  # a finished run, rerun
+    return (f"sftnb: {what}, {speed}; model, checkpoints and state in {res.output_dir}"
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
 # %% ../nbs/07_train.ipynb #5576ca7a
