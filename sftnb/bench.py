@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['SMOLLM_135M', 'VS_TRL_VARIANTS', 'BENCHMARKS', 'per_row_tokenize', 'bench_tokenize', 'tokenize_table',
-           'bench_sources', 'sources_table', 'run_spawned', 'bench_packing', 'matmul_rate', 'useful_flops_per_token',
-           'bench_train', 'train_table', 'word_tokenizer', 'vs_trl_examples', 'StepMeter', 'trl_missing_reason',
-           'bench_vs_trl', 'vs_trl_summary', 'vs_trl_table', 'bench_supervised_head', 'bench_xformers',
-           'bench_attention', 'attention_table', 'BenchArguments', 'TokenizeBenchArguments', 'TrainBenchArguments',
-           'AttentionBenchArguments', 'run_bench', 'SourcesBenchArguments', 'sftnb_bench']
+           'bench_sources', 'sources_table', 'bench_chat', 'chat_table', 'run_spawned', 'bench_packing', 'matmul_rate',
+           'useful_flops_per_token', 'bench_train', 'train_table', 'word_tokenizer', 'vs_trl_examples', 'StepMeter',
+           'trl_missing_reason', 'bench_vs_trl', 'vs_trl_summary', 'vs_trl_table', 'bench_supervised_head',
+           'bench_xformers', 'bench_attention', 'attention_table', 'BenchArguments', 'TokenizeBenchArguments',
+           'TrainBenchArguments', 'AttentionBenchArguments', 'run_bench', 'SourcesBenchArguments', 'ChatBenchArguments',
+           'sftnb_bench']
 
 # %% ../nbs/20_bench.ipynb #d8815bb2
 import json, multiprocessing, os, random, shutil, sys, tempfile, time
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np, pyarrow as pa, datasets, torch
 from transformers import AutoModelForCausalLM
 from .core import parse_cli, cli_errors
-from .demo import make_sample, demo_tokenizer_path
+from .demo import make_sample, demo_tokenizer_path, template_tokenizer, trl_chat_templates, chat_conversations
+from .chat import assistant_spans
 from .data import IGNORE_INDEX, tokenize_file, write_stream, supervised_items
 from .collate import PadCollator, PackCollator, padding_fraction
 from .attention import register_xformers, register_packed, use_reference_kernel, segment_attention, xformers_unusable_reason, PACKED_ATTENTION
@@ -152,6 +154,86 @@ def sources_table(r:dict)->str:
     "The sources results as a small markdown table."
     rows = [f"| {k} | {r['seconds'][k]:.2f} | {r['ratio_vs_jsonl'][k]:.2f}x |" for k in r['seconds']]
     return '\n'.join([f"| source | seconds for {r['examples']:,} examples ({r['tokens']:,} tokens) | cost per token vs JSONL |", '|---|---|---|', *rows])
+
+# %% ../nbs/20_bench.ipynb #fe18f747
+def _chat_variants(n:int)->list: # [(messages, tools)]
+    "`n` conversations: `chat_conversations` in turn, each text suffixed with the conversation's number."
+    base, out = list(chat_conversations().values()), []
+    for k in range(n):
+        msgs, tools = base[k % len(base)]
+        vary = lambda v: f"{v} #{k}" if isinstance(v, str) and v else v
+        out.append(([{**m, 'content': vary(m['content']), **({'reasoning_content': vary(m['reasoning_content'])} if m.get('reasoning_content') else {})} for m in msgs], tools))
+    return out
+
+# %% ../nbs/20_bench.ipynb #b799d8e2
+def _long_chat(turns:int)->list:
+    "A conversation of `turns` user/assistant pairs."
+    return [m for k in range(turns) for m in ({'role': 'user', 'content': f'Question {k}: what comes after {k}?'},
+                                              {'role': 'assistant', 'content': f'{k + 1} comes after {k}.'})]
+
+# %% ../nbs/20_bench.ipynb #b9ad754c
+def _best_time(f, items:list, repeats:int)->float:
+    "The best of `repeats` timings of `f` over all `items`."
+    best = float('inf')
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for x in items: f(*x)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+# %% ../nbs/20_bench.ipynb #152d2990
+def _bench_chat_family(name:str, template:str, twin:str, convs:list, long_turns:int, repeats:int)->dict:
+    "One family's rates, sftnb against TRL's path, and sftnb's cost per turn at two lengths."
+    tok = template_tokenizer(template)
+    ours = lambda msgs, tools: assistant_spans(tok, msgs, tools)
+    trls = lambda msgs, tools: tok.apply_chat_template(msgs, tools=tools, chat_template=twin, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    def ok(f, c):
+        try: f(*c); return True
+        except Exception: return False
+    mine, theirs = [ok(ours, c) for c in convs], [ok(trls, c) for c in convs]
+    both = [c for c, a, b in zip(convs, mine, theirs) if a and b]
+    r = dict(conversations=len(both), sftnb_refused=mine.count(False), trl_failed=theirs.count(False))
+    if both:
+        s, t = _best_time(ours, both, repeats), _best_time(trls, both, repeats)
+        r.update(sftnb_per_s=round(len(both) / s, 1), trl_per_s=round(len(both) / t, 1), ratio=round(t / s, 2))
+    for turns in (long_turns, 4 * long_turns):
+        c = [(_long_chat(turns), None)]
+        for side, f in (('sftnb', ours), ('trl', trls)):
+            if ok(f, c[0]): r[f'{side}_us_per_turn@{turns}'] = round(_best_time(f, c, repeats) / turns * 1e6, 1)
+    return r
+
+# %% ../nbs/20_bench.ipynb #443ae78c
+def bench_chat(
+    conversations:int=30,       # conversations per family (varied `chat_conversations`)
+    long_turns:int=100,         # user/assistant pairs of the long conversation (and 4 times as many)
+    repeats:int=3,              # best of `repeats`
+    families:list|None=None,    # template names (default: every template in TRL's package with a training twin)
+)->dict:                        # per family: counts, conversations/s of each side, their ratio, sftnb's cost per turn
+    "Tokenize the same conversations with sftnb and with TRL's masked path, per template family."
+    real = trl_chat_templates()
+    if not real: raise RuntimeError("the chat benchmark needs TRL's chat templates: pip install trl (the bench extra)")
+    names = families or [n for n, (_, twin) in real.items() if twin]
+    convs = _chat_variants(conversations)
+    runs = {n: _bench_chat_family(n, *real[n], convs, long_turns, repeats) for n in names}
+    ratios = [r['ratio'] for r in runs.values() if 'ratio' in r]
+    growth = lambda side: [r[f'{side}_us_per_turn@{4*long_turns}'] / r[f'{side}_us_per_turn@{long_turns}'] for r in runs.values() if f'{side}_us_per_turn@{4*long_turns}' in r]
+    return dict(long_turns=long_turns, runs=runs, median_ratio=round(float(np.median(ratios)), 2) if ratios else None,
+                min_ratio=min(ratios, default=None), max_turn_cost_growth=round(max(growth('sftnb'), default=0), 2),
+                trl_max_turn_cost_growth=round(max(growth('trl'), default=0), 2))
+
+# %% ../nbs/20_bench.ipynb #ad4ce035
+def chat_table(r:dict)->str:
+    "The chat results as a small markdown table."
+    n = r['long_turns']
+    rows = [f"| family | conversations | sftnb conv/s | TRL conv/s | sftnb vs TRL | refused by sftnb | failed in TRL | µs/turn at {2*n} msgs: sftnb, TRL | at {8*n} msgs: sftnb, TRL |",
+            '|---|---|---|---|---|---|---|---|---|']
+    for name, x in r['runs'].items():
+        rows.append(f"| {name} | {x['conversations']} | {x.get('sftnb_per_s', '-')} | {x.get('trl_per_s', '-')} | " +
+                    (f"{x['ratio']:.2f}x" if 'ratio' in x else '-') + f" | {x['sftnb_refused']} | {x['trl_failed']} | " +
+                    ' | '.join(f"{x.get(f'sftnb_us_per_turn@{t}', '-')}, {x.get(f'trl_us_per_turn@{t}', '-')}" for t in (n, 4*n)) + ' |')
+    rows.append(f"\nMedian sftnb vs TRL: {r['median_ratio']}x (lowest {r['min_ratio']}x). Cost per turn at 4x the length: at most "
+                f"{r['max_turn_cost_growth']}x with sftnb, {r['trl_max_turn_cost_growth']}x with TRL.")
+    return '\n'.join(rows)
 
 # %% ../nbs/20_bench.ipynb #3a299641
 def run_spawned(
@@ -674,6 +756,17 @@ class SourcesBenchArguments(BenchArguments):
     n: int = field(default=20_000, metadata={'help': 'examples of about 400 tokens'})
 
 BENCHMARKS['sources'] = (bench_sources, sources_table, SourcesBenchArguments, "tokenizing from parquet and saved datasets: cost per token vs JSONL")
+
+# %% ../nbs/20_bench.ipynb #87222790
+@dataclass
+class ChatBenchArguments(BenchArguments):
+    "`sftnb_bench chat`"
+    conversations: int = field(default=30, metadata={'help': 'conversations per template family'})
+    long_turns: int = field(default=100, metadata={'help': 'user/assistant pairs of the long conversation (and 4 times as many)'})
+    repeats: int = field(default=3, metadata={'help': 'best of this many timings'})
+    families: list[str]|None = field(default=None, metadata={'help': "template names in TRL's package (default: every one with a training twin)"})
+
+BENCHMARKS['chat'] = (bench_chat, chat_table, ChatBenchArguments, "chat templates: sftnb's exact spans vs TRL's twin templates + assistant masks, per family")
 
 # %% ../nbs/20_bench.ipynb #8575cf6f
 def sftnb_bench(argv:list|None=None):

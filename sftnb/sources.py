@@ -117,16 +117,16 @@ def _text(v, where:str, key:str)->str:
 
 # %% ../nbs/01a_sources.ipynb #0c9af595
 def _tool_call(tc, where:str)->dict:
-    "One tool call in OpenAI's form with object arguments."
+    "One tool call in OpenAI's form, its arguments an object or the JSON text of one, as given."
     if not isinstance(tc, dict): raise ValueError(f"{where}: a tool call must be an object, got {type(tc).__name__}")
     fn = tc.get('function') or tc
     name, args = fn.get('name'), fn.get('arguments', fn.get('parameters'))
     if not isinstance(name, str): raise ValueError(f"{where}: a tool call has no 'name'")
-    if isinstance(args, str):
-        try: args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError as e: raise ValueError(f"{where}: tool call {name!r}: arguments are not JSON ({e.msg})") from None
-    if args is None: args = {}
-    if not isinstance(args, dict): raise ValueError(f"{where}: tool call {name!r}: arguments must be an object, got {type(args).__name__}")
+    if isinstance(args, str) and not args.strip(): args = {}
+    try: parsed = json.loads(args) if isinstance(args, str) else args
+    except json.JSONDecodeError as e: raise ValueError(f"{where}: tool call {name!r}: arguments are not JSON ({e.msg})") from None
+    if args is None: args = parsed = {}
+    if not isinstance(parsed, dict): raise ValueError(f"{where}: tool call {name!r}: arguments must be an object, got {type(parsed).__name__}")
     out = {'type': 'function', 'function': {'name': name, 'arguments': args}}
     return {**out, 'id': tc['id']} if tc.get('id') is not None else out
 
