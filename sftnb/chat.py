@@ -7,7 +7,7 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
            'chat_template_of', 'render_chat', 'chat_texts', 'special_texts', 'ChatSpans', 'assistant_char_spans',
            'assistant_spans', 'special_text_pattern']
 
-# %% ../nbs/01b_chat.ipynb #25294b96
+# %% ../nbs/01b_chat.ipynb #966a31bc
 import bisect, hashlib, json, re, threading, time, weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
-# %% ../nbs/01b_chat.ipynb #fb017014
+# %% ../nbs/01b_chat.ipynb #edf386c2
 def read_chat_template(
     path,   # a Jinja file
 )->str:     # its text
@@ -31,14 +31,14 @@ def read_chat_template(
 
 _GENERATION = re.compile(r"\{%-?\s*(?:end)?generation\s*-?%\}")  # TRL's tags, which transformers' own sandbox knows
 
-# %% ../nbs/01b_chat.ipynb #6e4b2942
+# %% ../nbs/01b_chat.ipynb #2241133c
 def template_hash(
     template:str|None,  # a chat template's text
 )->str|None:            # a short hash, None without a template
     "The hash of a chat template that tokenized files record."
     return None if not template else hashlib.sha256(template.encode()).hexdigest()[:16]
 
-# %% ../nbs/01b_chat.ipynb #73af7584
+# %% ../nbs/01b_chat.ipynb #7570bd51
 def use_chat_template(
     tokenizer,              # changed in place
     path=None,              # a Jinja file; None keeps the tokenizer's own template
@@ -47,7 +47,7 @@ def use_chat_template(
     if path: tokenizer.chat_template = read_chat_template(path)
     return tokenizer
 
-# %% ../nbs/01b_chat.ipynb #2bf3b1a4
+# %% ../nbs/01b_chat.ipynb #75c66eb7
 @dataclass
 class ChatSettings:
     "How chat lines are rendered and which of their assistant turns are supervised."
@@ -56,19 +56,21 @@ class ChatSettings:
     max_render_chars:int = 20_000_000   # a rendering, or a string the template builds, longer than this is refused
     eos_at_end:bool = True              # a template without an end-of-turn token: EOS ends the conversation's last turn
 
-# %% ../nbs/01b_chat.ipynb #7ba9fad5
+# %% ../nbs/01b_chat.ipynb #507a5a17
 class ChatRefused(ValueError):
-    "A conversation that cannot be supervised exactly under this template (or whose rendering breaks a bound)."
+    "A conversation that cannot be supervised exactly under this template (or whose rendering breaks a bound); `kind` says why."
+    def __init__(self, msg:str, kind:str='not_located'):  # 'runaway', 'content_lost', 'content_dependent', 'not_located', 'token_boundary'
+        super().__init__(msg); self.kind = kind
 
-# %% ../nbs/01b_chat.ipynb #bf72480e
+# %% ../nbs/01b_chat.ipynb #1afef873
 _bounds = threading.local()  # deadline, seconds and chars of the rendering in progress, per thread
 
 def _tick():
     "Refuse the rendering in progress if its deadline has passed."
     d = getattr(_bounds, 'deadline', None)
-    if d is not None and time.monotonic() > d: raise ChatRefused(f"rendering took over {_bounds.seconds:g} s (a runaway chat template?)")
+    if d is not None and time.monotonic() > d: raise ChatRefused(f"rendering took over {_bounds.seconds:g} s (a runaway chat template?)", 'runaway')
 
-# %% ../nbs/01b_chat.ipynb #5fc1bada
+# %% ../nbs/01b_chat.ipynb #a81f0e4c
 class _Range:
     "`range` for templates: the sandbox's size limit, and a look at the deadline every 1024 steps."
     def __init__(self, *args): self.r = jinja2.sandbox.safe_range(*args)
@@ -79,13 +81,13 @@ class _Range:
             if k & 1023 == 0: _tick()
             yield v
 
-# %% ../nbs/01b_chat.ipynb #4bb8ae6c
+# %% ../nbs/01b_chat.ipynb #1ab3d049
 def _check_size(n:int):
     "Refuse the rendering in progress if the template builds a string or list of `n` items, over its limit."
     lim = getattr(_bounds, 'chars', None)
-    if lim is not None and n > lim: raise ChatRefused(f"the chat template builds a string of {n:,} characters (limit {lim:,})")
+    if lim is not None and n > lim: raise ChatRefused(f"the chat template builds a string of {n:,} characters (limit {lim:,})", 'runaway')
 
-# %% ../nbs/01b_chat.ipynb #b4588744
+# %% ../nbs/01b_chat.ipynb #299c4d05
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     "transformers' chat-template sandbox, in which `*` and `+` build no string or list longer than the rendering's limit."
     intercepted_binops = frozenset(['*', '+'])  # also keeps jinja from folding a constant product at compile time
@@ -98,7 +100,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(seq, (str, list)) and isinstance(n, int) and len(seq) * n > 65536: _check_size(len(seq) * n)
         return super().call_binop(context, operator, left, right)
 
-# %% ../nbs/01b_chat.ipynb #b34464b0
+# %% ../nbs/01b_chat.ipynb #86367a11
 def compile_chat_template(
     template:str,   # a chat template's text
 ):                  # a jinja2 Template
@@ -109,7 +111,7 @@ def compile_chat_template(
     env.globals['range'] = _Range
     return env.from_string(template)
 
-# %% ../nbs/01b_chat.ipynb #f5d7311d
+# %% ../nbs/01b_chat.ipynb #21ec6b24
 _compiled_templates = {}
 
 def _compiled(template:str, where:str):
@@ -122,7 +124,7 @@ def _compiled(template:str, where:str):
         _compiled_templates[template] = tpl
     return _compiled_templates[template]
 
-# %% ../nbs/01b_chat.ipynb #66e23d02
+# %% ../nbs/01b_chat.ipynb #9613d7f6
 def _template_line(e:BaseException)->str:
     "' (template line N)' for an error raised inside a template, from the traceback jinja rewrites."
     tb, line = e.__traceback__, None
@@ -131,7 +133,7 @@ def _template_line(e:BaseException)->str:
         tb = tb.tb_next
     return f" at template line {line}" if line else ''
 
-# %% ../nbs/01b_chat.ipynb #9716711b
+# %% ../nbs/01b_chat.ipynb #b48a8a68
 def chat_template_of(
     tokenizer,      # a tokenizer
     where:str='',   # "file line N", for errors
@@ -142,7 +144,7 @@ def chat_template_of(
     if not t: raise ValueError(f"{where}: a chat line but the tokenizer has no chat template (pass --chat-template FILE)")
     return t
 
-# %% ../nbs/01b_chat.ipynb #8d1d76c7
+# %% ../nbs/01b_chat.ipynb #a871bf11
 _maps = weakref.WeakKeyDictionary()
 
 def _token_map(tokenizer)->dict:
@@ -152,13 +154,13 @@ def _token_map(tokenizer)->dict:
     if not hit or hit[0] != key: _maps[tokenizer] = hit = (key, dict(tokenizer.special_tokens_map))
     return hit[1]
 
-# %% ../nbs/01b_chat.ipynb #f0c983ff
+# %% ../nbs/01b_chat.ipynb #63ebe66d
 def _aliased(m:dict)->dict:
     "`m` with its reasoning also under `thinking`, as transformers passes it (gpt-oss templates read that name)."
     r = m.get('reasoning_content')
     return m if r is None or 'thinking' in m else {**m, 'thinking': r}
 
-# %% ../nbs/01b_chat.ipynb #4fcc2894
+# %% ../nbs/01b_chat.ipynb #267f379b
 def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None):
     "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special tokens read once."
     s = settings or ChatSettings()
@@ -170,16 +172,16 @@ def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None)
         try:
             for chunk in tpl.generate(**kw):
                 out.append(chunk); n += len(chunk)
-                if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)")
+                if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
                 if len(out) & 15 == 0: _tick()
-        except ChatRefused as e: raise ChatRefused(f"{where}: {e}") from None
+        except ChatRefused as e: raise ChatRefused(f"{where}: {e}", e.kind) from None
         except Exception as e:
             raise ValueError(f"{where}: the chat template cannot render this conversation{_template_line(e)} ({type(e).__name__}: {e})") from None
         finally: _bounds.chars = _bounds.deadline = None
         return ''.join(out)
     return render
 
-# %% ../nbs/01b_chat.ipynb #26bb9745
+# %% ../nbs/01b_chat.ipynb #95529acc
 def render_chat(
     tokenizer,              # a tokenizer with a chat template
     messages:list,          # normalized messages (see `sftnb.sources.normalize_messages`)
@@ -191,7 +193,7 @@ def render_chat(
     "The conversation as `apply_chat_template` renders it, within the bounds of `settings`."
     return _renderer(tokenizer, tools, where, settings)(messages, gen_prompt)
 
-# %% ../nbs/01b_chat.ipynb #96a4af07
+# %% ../nbs/01b_chat.ipynb #b461b95c
 _MARK = re.compile('\ue000(\\d+)([cr])\ue001')
 
 def _has_text(v)->bool:
@@ -206,7 +208,7 @@ def _mark(v, tag:str):
     n = len(v.rstrip())
     return f"{v[:n]}{tag}{v[n:]}"
 
-# %% ../nbs/01b_chat.ipynb #247ed23b
+# %% ../nbs/01b_chat.ipynb #7c1a68ef
 def chat_texts(messages:list)->list:
     "The texts of a conversation that come from the data: contents, reasoning and tool-call arguments."
     out = []
@@ -216,7 +218,7 @@ def chat_texts(messages:list)->list:
         out += [a if isinstance(a := tc['function'].get('arguments'), str) else json.dumps(a) for tc in m.get('tool_calls') or []]
     return out
 
-# %% ../nbs/01b_chat.ipynb #5c2bcab6
+# %% ../nbs/01b_chat.ipynb #55c0950a
 def _marked(messages:list)->list:
     "Copies of `messages` with a marker at the end of each content and each reasoning."
     out = []
@@ -227,7 +229,7 @@ def _marked(messages:list)->list:
         out.append(m)
     return out
 
-# %% ../nbs/01b_chat.ipynb #38dd126f
+# %% ../nbs/01b_chat.ipynb #d43abff6
 def _unmarked(text:str)->tuple: # (text without markers, {(message index, 'c' or 'r'): position in that text, None if twice})
     "Remove the markers from `text` and return where each one stood."
     pos, parts, last, removed = {}, [], 0, 0
@@ -239,13 +241,13 @@ def _unmarked(text:str)->tuple: # (text without markers, {(message index, 'c' or
     parts.append(text[last:])
     return ''.join(parts), pos
 
-# %% ../nbs/01b_chat.ipynb #c5dc2065
+# %% ../nbs/01b_chat.ipynb #07bf6fed
 def special_texts(tokenizer)->set:
     "The texts of the tokenizer's special tokens (BOS, EOS, added special tokens such as end-of-turn markers)."
     added = getattr(tokenizer, 'added_tokens_decoder', {}) or {}
     return set(tokenizer.all_special_tokens) | {t.content for t in added.values() if t.special}
 
-# %% ../nbs/01b_chat.ipynb #8fd4a17e
+# %% ../nbs/01b_chat.ipynb #4c5c9a5e
 @dataclass
 class _Vocab:
     "What locating turns needs of a tokenizer."
@@ -267,7 +269,7 @@ def _vocab(tokenizer)->_Vocab:
     _vocabs[tokenizer] = (key, v)
     return v
 
-# %% ../nbs/01b_chat.ipynb #bdb91e97
+# %% ../nbs/01b_chat.ipynb #68a50505
 def _common(a:str, b:str)->int:
     "The length of the common prefix of `a` and `b`."
     n = min(len(a), len(b))
@@ -279,7 +281,7 @@ def _common(a:str, b:str)->int:
         else: hi = mid - 1
     return lo
 
-# %% ../nbs/01b_chat.ipynb #65a68efa
+# %% ../nbs/01b_chat.ipynb #c68c0964
 def _backoff(text:str, b:int, v:_Vocab)->int:
     "`b`, moved back to the start of an added token's text that it would split."
     if v.atoms is None: return b
@@ -287,30 +289,30 @@ def _backoff(text:str, b:int, v:_Vocab)->int:
         if mt.start() < b < mt.end(): return mt.start()
     return b
 
-# %% ../nbs/01b_chat.ipynb #8742f36c
+# %% ../nbs/01b_chat.ipynb #43000616
 def _trim_tail(tail:str, specials)->str:
     "`tail` without the whitespace after its last special token."
     s = tail.rstrip()
     return s if s != tail and any(s.endswith(t) for t in specials) else tail
 
-# %% ../nbs/01b_chat.ipynb #c12de5b9
+# %% ../nbs/01b_chat.ipynb #2151f047
 def _special_at(text:str, at:int, specials)->str|None:
     "The longest special token's text that starts at `text[at]`, if any."
     return max((t for t in specials if text.startswith(t, at)), key=len, default=None)
 
-# %% ../nbs/01b_chat.ipynb #3d7c59e4
+# %% ../nbs/01b_chat.ipynb #d15fd76e
 def _prefixes(h:str, v:_Vocab)->list:
     "Prefixes of the header `h` that end at a line end or an added token, longest first."
     ends = {len(h)} | {k + 1 for k, c in enumerate(h) if c == '\n'}
     if v.atoms: ends |= {mt.end() for mt in v.atoms.finditer(h)}
     return [h[:e] for e in sorted(ends, reverse=True) if e]
 
-# %% ../nbs/01b_chat.ipynb #d13ee9a3
+# %% ../nbs/01b_chat.ipynb #cd2a2882
 def _cut(tail:str, m:int, v:_Vocab)->int:
     "The end of the last special token that lies within `tail[:m]`, 0 if none."
     return max((mt.end() for mt in v.special_re.finditer(tail, 0, m)), default=0) if v.special_re else 0
 
-# %% ../nbs/01b_chat.ipynb #6f9c9fe4
+# %% ../nbs/01b_chat.ipynb #8a7878c3
 def _stop_end(full:str, at:int, tail:str, v:_Vocab)->int|None:
     "Where a turn ends in `full` whose content ends at `at`, given the `tail` the template writes after it when the turn is last."
     if full.startswith(tail, at): return at + len(tail)
@@ -322,14 +324,14 @@ def _stop_end(full:str, at:int, tail:str, v:_Vocab)->int|None:
         if s: return at + len(tail) - len(last) + len(s)
     return None
 
-# %% ../nbs/01b_chat.ipynb #f4ee1557
+# %% ../nbs/01b_chat.ipynb #a91d8081
 class _Turn:
     "One assistant turn rendered on its own context: its header, anchor, text and tail."
     def __init__(self, render, ctx:list, msg:dict, i:int, v:_Vocab, final:bool):
         if not ctx:
             try: P, B = render([], True), ''
-            except ValueError: raise ChatRefused(f"assistant turn {i} opens the conversation, and this template renders no generation prompt "
-                                                 "without a message before it: start the conversation with a user (or system) message") from None
+            except ValueError: raise ChatRefused(f"assistant turn {i} opens the conversation, and this template renders no generation prompt , 'not_located'"
+                                                 "without a message before it: start the conversation with a user (or system) message", 'not_located') from None
         else: P, B = _unmarked(render(ctx, True))[0], _unmarked(render(ctx, False))[0]
         L, lpos = _unmarked(render(ctx + [msg], False))
         b = _backoff(P, _common(P, B), v)
@@ -338,7 +340,7 @@ class _Turn:
         else:  # the template renders earlier messages differently once this turn follows: find the header
             lim = min([p for (k, _), p in lpos.items() if k == i and p is not None] or [len(L)])
             bl = next((L.rfind(h, 0, lim) for h in _prefixes(hdr, v) if L.rfind(h, 0, lim) >= 0), -1)
-            if not hdr or bl < 0: raise ChatRefused(f"assistant turn {i}: the template renders the messages before it differently once it follows")
+            if not hdr or bl < 0: raise ChatRefused(f"assistant turn {i}: the template renders the messages before it differently once it follows", 'not_located')
         T = L[bl:]
         self.header = hdr[:_backoff(hdr, _common(hdr, T), v)]
         ends = list(v.special_re.finditer(B)) if (v.special_re and not self.header) else []
@@ -358,30 +360,30 @@ class _Turn:
         cut = _cut(self.tail, (e or 0) - npos[(i, 'c')], v)
         return self.tail[:cut] if cut else self.tail
 
-# %% ../nbs/01b_chat.ipynb #437c2b9f
+# %% ../nbs/01b_chat.ipynb #1078f3f4
 def _locate(t:_Turn, i:int, full:str, pos:dict, lo:int, hi:int, v:_Vocab)->tuple: # (start, end) in `full`
     "Where turn `t` (message `i`) starts and ends in `full`, between `lo` (the end of what precedes) and `hi` (what follows)."
     p, r = pos.get((i, 'c')), pos.get((i, 'r'))
-    if p is None and (i, 'c') in pos: raise ChatRefused(f"assistant turn {i}: the template renders its content twice")
+    if p is None and (i, 'c') in pos: raise ChatRefused(f"assistant turn {i}: the template renders its content twice", 'not_located')
     first = r if p is None else p if r is None else min(p, r)  # the header comes before the turn's reasoning and content
     for h in (_prefixes(t.header, v) if t.header else [t.anchor] if t.anchor.strip() else []):
         at = full.rfind(h, lo, first) if first is not None else full.find(h, lo, hi)
         if at >= 0: start = at + len(h); break
-    else: raise ChatRefused(f"assistant turn {i}: its header {t.header!r} is not found in the full conversation")
+    else: raise ChatRefused(f"assistant turn {i}: its header {t.header!r} is not found in the full conversation", 'not_located')
     end = _stop_end(full, p, t.tail, v) if p is not None and t.tail is not None else _end_of_calls(t, i, full, start, hi, v) if p is None else None
-    if end is None: raise ChatRefused(f"assistant turn {i}: it ends differently in the full conversation")
+    if end is None: raise ChatRefused(f"assistant turn {i}: it ends differently in the full conversation", 'not_located')
     names = [tc['function'].get('name', '') for tc in t.calls]
     for n in names:
-        if full.count(n, start, end) < names.count(n): raise ChatRefused(f"assistant turn {i}: the template does not render its tool call {n!r}")
+        if full.count(n, start, end) < names.count(n): raise ChatRefused(f"assistant turn {i}: the template does not render its tool call {n!r}", 'content_lost')
     return start, end
 
-# %% ../nbs/01b_chat.ipynb #23c4dfa2
+# %% ../nbs/01b_chat.ipynb #b3231793
 def _end_of_calls(t:_Turn, i:int, full:str, start:int, hi:int, v:_Vocab)->int|None:
     "The end of a turn without content in `full`: the longest end of its own text that holds all its tool calls, found after `start`."
     turn = _trim_tail(t.text[_common(t.text, t.header):], v.specials)
     names = [tc['function'].get('name', '') for tc in t.calls]
     missing = [n for n in names if full.count(n, start, hi) < names.count(n) or turn.count(n) < names.count(n)]
-    if missing: raise ChatRefused(f"assistant turn {i}: the template does not render its tool call {missing[0]!r}")
+    if missing: raise ChatRefused(f"assistant turn {i}: the template does not render its tool call {missing[0]!r}", 'content_lost')
     cuts = {0} | ({mt.start() for mt in v.atoms.finditer(turn)} if v.atoms else set()) | {k + 1 for k, c in enumerate(turn) if c == '\n'}
     for k in sorted(cuts):
         suf = turn[k:]
@@ -390,7 +392,7 @@ def _end_of_calls(t:_Turn, i:int, full:str, start:int, hi:int, v:_Vocab)->int|No
         if at >= 0: return at + len(suf)
     return None
 
-# %% ../nbs/01b_chat.ipynb #1228302c
+# %% ../nbs/01b_chat.ipynb #8611f07a
 def _as_parts(messages:list)->list:
     "`messages` with every string content as one text part."
     return [{**m, 'content': [{'type': 'text', 'text': m['content']}]} if isinstance(m.get('content'), str) else m for m in messages]
@@ -399,7 +401,7 @@ def _as_text(messages:list)->list:
     "`messages` with every content given as text parts joined into a string."
     return [{**m, 'content': ''.join(p.get('text') or '' for p in m['content'] if isinstance(p, dict))} if isinstance(m.get('content'), list) else m for m in messages]
 
-# %% ../nbs/01b_chat.ipynb #fcd9d45d
+# %% ../nbs/01b_chat.ipynb #63fae3e5
 def _other_args(messages:list)->list:
     "`messages` with tool-call arguments in the other form: JSON text for objects, objects for JSON text."
     def flip(tc):
@@ -409,7 +411,7 @@ def _other_args(messages:list)->list:
         return {**tc, 'function': {**tc['function'], 'arguments': a}}
     return [{**m, 'tool_calls': [flip(tc) for tc in m['tool_calls']]} if m.get('tool_calls') else m for m in messages]
 
-# %% ../nbs/01b_chat.ipynb #c2b9ea68
+# %% ../nbs/01b_chat.ipynb #fb451b22
 def _misrendered(text:str, messages:list)->bool:
     "Whether `text` shows tool arguments as a Python dict or a quoted JSON string, or content parts as a list: the template wants another form."
     for m in messages:
@@ -419,7 +421,7 @@ def _misrendered(text:str, messages:list)->bool:
             if isinstance(a, str) and a.strip() and json.dumps(a, ensure_ascii=False)[1:-1] in text and a not in text: return True
     return any(isinstance(m.get('content'), list) and "{'type': 'text'" in text for m in messages)  # parts printed as a list
 
-# %% ../nbs/01b_chat.ipynb #76565a2a
+# %% ../nbs/01b_chat.ipynb #29bad072
 def _render_forms(render, messages:list)->tuple: # (messages, full text, marked messages, their rendering unmarked, marker positions)
     "The conversation in the first form the template renders completely: as given, tool arguments flipped, content as parts or as text."
     forms = [messages] + ([_other_args(messages)] if any(m.get('tool_calls') for m in messages) else [])
@@ -438,7 +440,7 @@ def _render_forms(render, messages:list)->tuple: # (messages, full text, marked 
     _, msgs, marked, text, pos = best
     return msgs, render(msgs, False), marked, text, pos
 
-# %% ../nbs/01b_chat.ipynb #ca092a02
+# %% ../nbs/01b_chat.ipynb #15580d03
 def _supervised(messages:list, settings:ChatSettings)->list:
     "The indices of the assistant messages to supervise."
     if settings.train_on_turns not in ('all', 'last'): raise ValueError(f"train_on_turns must be 'all' or 'last', got {settings.train_on_turns!r}")
@@ -451,21 +453,21 @@ def _supervised(messages:list, settings:ChatSettings)->list:
         if tr and w: out.append(k)
     return out[-1:] if settings.train_on_turns == 'last' else out
 
-# %% ../nbs/01b_chat.ipynb #9727bc1d
+# %% ../nbs/01b_chat.ipynb #c24217f4
 def _check_turns(turns:dict, pos:dict, messages:list):
     "Refuse unless turns are ordered and disjoint, each holds its own content and reasoning, and none holds another message's."
     order = sorted(turns.items(), key=lambda kv: kv[1])
     for (_, (a, b)), (_, (c, d)) in zip(order, order[1:]):
-        if b > c: raise ChatRefused("two assistant turns overlap")
+        if b > c: raise ChatRefused("two assistant turns overlap", 'not_located')
     starts = [a for _, (a, b) in order]
     for (k, kind), p in pos.items():
         if p is None: continue
         j = bisect.bisect_left(starts, p) - 1  # the last turn that starts before p
         inside = order[j][0] if j >= 0 and p <= order[j][1][1] else None
-        if k in turns and inside != k: raise ChatRefused(f"assistant turn {k}: its {'content' if kind == 'c' else 'reasoning'} lies outside the located turn")
-        if k not in turns and inside is not None: raise ChatRefused(f"message {k} ({messages[k]['role']}) lies inside assistant turn {inside}")
+        if k in turns and inside != k: raise ChatRefused(f"assistant turn {k}: its {'content' if kind == 'c' else 'reasoning'} lies outside the located turn", 'not_located')
+        if k not in turns and inside is not None: raise ChatRefused(f"message {k} ({messages[k]['role']}) lies inside assistant turn {inside}", 'not_located')
 
-# %% ../nbs/01b_chat.ipynb #6cdd0fc4
+# %% ../nbs/01b_chat.ipynb #11c3db22
 def _shape(m:dict)->tuple:
     "What of a message decides how a template frames it (not its text)."
     c = m.get('content')
@@ -483,7 +485,7 @@ def _cached_turn(template:str, render, ctx:list, msg:dict, i:int, v:_Vocab, fina
     t = _turns[key]; t.calls = msg.get('tool_calls') or []
     return t
 
-# %% ../nbs/01b_chat.ipynb #34273d0c
+# %% ../nbs/01b_chat.ipynb #37708706
 def _ranges(pos:dict, n:int, size:int)->tuple: # ([last marker before message k], [first marker after message k])
     "For each message: the last marker position of the messages before it, and the first of those after it."
     first, last = [size] * n, [0] * n
@@ -494,7 +496,7 @@ def _ranges(pos:dict, n:int, size:int)->tuple: # ([last marker before message k]
     for k in range(n - 2, -1, -1): after[k] = min(after[k+1], first[k+1])
     return before, after
 
-# %% ../nbs/01b_chat.ipynb #fda1d19c
+# %% ../nbs/01b_chat.ipynb #ce009d4d
 _SPACE = re.compile(r'\s*')
 
 def _stop(full:str, a:int, b:int, v:_Vocab, eos:bool)->tuple: # (end, add EOS)
@@ -505,12 +507,12 @@ def _stop(full:str, a:int, b:int, v:_Vocab, eos:bool)->tuple: # (end, add EOS)
     if nxt: return k + len(nxt), False
     return b, k == len(full) and eos
 
-# %% ../nbs/01b_chat.ipynb #388eb640
+# %% ../nbs/01b_chat.ipynb #3cbe1223
 def _context_start(messages:list, i:int)->int:
     "Where the short context that renders turn `i` starts: its last user message (the whole prefix if none)."
     return next((k for k in range(i - 1, -1, -1) if messages[k].get('role') == 'user'), 0)
 
-# %% ../nbs/01b_chat.ipynb #79f770e9
+# %% ../nbs/01b_chat.ipynb #f12f125a
 class ChatSpans(NamedTuple):
     "The rendering of a conversation and its supervised character spans."
     text:str            # the full rendering
@@ -519,7 +521,7 @@ class ChatSpans(NamedTuple):
     dropped:dict        # {kind: count} of content the template drops by design (thinking of earlier turns)
     messages:list       # the messages as rendered (content as parts, tool arguments flipped, where the template needs it)
 
-# %% ../nbs/01b_chat.ipynb #7af3c6e0
+# %% ../nbs/01b_chat.ipynb #d0738f62
 def _turn_spans(tokenizer, render, msgs, marked, full, pos, v)->tuple: # ({message: (start, end)}, {drop kind: count})
     "Every assistant turn located in `full`, and the reasoning the template drops."
     template, (before, after) = chat_template_of(tokenizer), _ranges(pos, len(msgs), len(full))
@@ -537,7 +539,7 @@ def _turn_spans(tokenizer, render, msgs, marked, full, pos, v)->tuple: # ({messa
             dropped[kind] = dropped.get(kind, 0) + 1
     return turns, dropped
 
-# %% ../nbs/01b_chat.ipynb #a609fc9b
+# %% ../nbs/01b_chat.ipynb #8a11e2e3
 def assistant_char_spans(
     tokenizer,              # a tokenizer with a chat template
     messages:list,          # normalized messages
@@ -554,26 +556,26 @@ def assistant_char_spans(
     try:
         sup = _supervised(messages, s)
         msgs, full, marked, plain, pos = _render_forms(render, messages)
-        if plain != full: raise ChatRefused("the template renders a message differently when its content changes")
+        if plain != full: raise ChatRefused("the template renders a message differently when its content changes", 'content_dependent')
         for k, m in enumerate(msgs):
-            if _has_text(m.get('content')) and (k, 'c') not in pos: raise ChatRefused(f"message {k} ({m.get('role')!r}): the template does not render its content")
+            if _has_text(m.get('content')) and (k, 'c') not in pos: raise ChatRefused(f"message {k} ({m.get('role')!r}): the template does not render its content", 'content_lost')
         turns, dropped = _turn_spans(tokenizer, render, msgs, marked, full, pos, v)
         _check_turns(turns, pos, msgs)
         spans, add_eos = [], False
         for i in sup:
             end, eos = _stop(full, *turns[i], v, s.eos_at_end and i == sup[-1])
             spans.append((turns[i][0], end)); add_eos = add_eos or eos
-    except ChatRefused as e: raise ChatRefused(f"{where}: {e}; no exact assistant-only supervision exists for this line") from None
+    except ChatRefused as e: raise ChatRefused(f"{where}: {e}; no exact assistant-only supervision exists for this line", e.kind) from None
     return ChatSpans(full, spans, add_eos, dropped, msgs)
 
-# %% ../nbs/01b_chat.ipynb #e20c4323
+# %% ../nbs/01b_chat.ipynb #9a7966c5
 def _token_span(starts:list, ends:list, a:int, b:int)->tuple|None: # [first, last) token indices, None if a boundary splits a token
     "The tokens that cover exactly the characters `[a, b)`, given the tokens' start and end offsets."
     first, last = bisect.bisect_right(ends, a), bisect.bisect_left(starts, b)
     if first >= last or starts[first] < a or ends[last-1] > b: return None
     return first, last
 
-# %% ../nbs/01b_chat.ipynb #f0cf8815
+# %% ../nbs/01b_chat.ipynb #39d5b3ac
 def assistant_spans(
     tokenizer,              # a fast tokenizer with a chat template
     messages:list,          # normalized messages
@@ -590,14 +592,14 @@ def assistant_spans(
     starts, ends = zip(*enc.offsets) if enc.offsets else ((), ())
     for a, b in r.spans:
         ts = _token_span(starts, ends, a, b)
-        if ts is None: raise ChatRefused(f"{where}: a supervised turn begins or ends inside a token; no exact supervision exists for this line")
+        if ts is None: raise ChatRefused(f"{where}: a supervised turn begins or ends inside a token; no exact supervision exists for this line", 'token_boundary')
         spans += ts
     if r.add_eos: ids.append(tokenizer.eos_token_id); spans[-1] = len(ids)
     if dropped is not None:
         for k, n in r.dropped.items(): dropped[k] = dropped.get(k, 0) + n
     return ids, spans
 
-# %% ../nbs/01b_chat.ipynb #82101f40
+# %% ../nbs/01b_chat.ipynb #51908dce
 def special_text_pattern(
     tokenizer,              # the tokenizer that will encode the text
     allowed=(),             # special tokens expected in the text (those the user adds)
