@@ -22,7 +22,6 @@ class ModelArguments:
     model_name_or_path: str|None = field(default=None, metadata={'help': 'Model folder or hub id (default: the embedded demo model).'})
     use_xformers: bool = field(default=False, metadata={'help': "Alias of --attn_implementation xformers (CUDA only; falls back to sftnb_packed or sdpa)."})
     attn_implementation: str|None = field(default=None, metadata={'help': "Attention backend: any of transformers' (eager, sdpa, flash_attention_2, flash_attention_3, flex_attention, a hub kernel org/repo) or sftnb's (sftnb_packed, xformers). Default: sftnb_packed with --packing, else sdpa."})
-    attn_note: str = field(default='', init=False, metadata={'help': 'Set by build_model: how the backend was chosen, or why the request fell back.'})
     low_cpu_mem_usage: bool = field(default=False, metadata={'help': 'Accepted for compatibility: transformers 5 always loads weights lazily.'})
     trust_remote_code: bool = field(default=False, metadata={'help': 'Allow model code from the model folder or hub.'})
 
@@ -44,7 +43,6 @@ class DataArguments:
     generation_column: str|None = field(default=None, metadata={'help': 'Column of the generations (default: recognised from the layout).'})
     messages_column: str|None = field(default=None, metadata={'help': 'Column of the conversations (default: recognised from the layout).'})
     chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template (for tokenizing, and saved with the model)."})
-    train_sources: str|None = field(default=None, metadata={'help': 'Set by sftnb when a run starts, not a flag: each training source with its counts, saved with the arguments.'})
     eval_samples: int = field(default=0, metadata={'help': 'At each evaluation, greedy completions of the first N eval prompts into OUTPUT_DIR/eval_samples.jsonl (and trackers that take tables).'})
     eval_sample_tokens: int = field(default=128, metadata={'help': 'Most new tokens of each --eval_samples completion (it stops earlier at EOS).'})
 

@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['VARLEN_BACKENDS', 'supervised_loss', 'with_loss_options', 'standard_loss_reason', 'budget_lengths', 'SftnbTrainer',
-           'fsdp_on_cpu', 'load_training_data', 'load_mixture', 'load_run_data', 'run_config', 'build_trainer',
-           'option_callbacks']
+           'fsdp_on_cpu', 'load_training_data', 'load_mixture', 'RunData', 'load_run_data', 'run_config',
+           'trainer_args', 'build_trainer', 'option_callbacks']
 
 # %% ../nbs/07b_trainer.ipynb #5d111d93
-import json, numpy as np, os, time, torch.nn.functional as F
+import copy, json, numpy as np, os, time, torch.nn.functional as F
 from dataclasses import asdict
+from typing import NamedTuple
 from fastcore.basics import patch
 from pathlib import Path
 from transformers import Trainer, TrainingArguments, enable_full_determinism, set_seed
@@ -22,7 +23,7 @@ from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_t
 from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, tokenized_lengths
 from .cache import tokenize_cached
 from .demo import demo_model_path, sample_path
-from .model import build_model, load_tokenizer, local_rank, lora_targets
+from .model import build_model, choose_model_attn, load_tokenizer, local_rank, lora_targets, model_device
 from .sources import source_kind
 
 # %% ../nbs/07b_trainer.ipynb #158e5f7e
@@ -167,34 +168,42 @@ def load_training_data(
 
 
 # %% ../nbs/07b_trainer.ipynb #39223de7
-def load_mixture(files, tokenizer, special:list, dargs:DataArguments, uft:bool, targs:TrainingArguments):
-    "The training set of one or several sources, in the shares of `--train_weights`; fills in `dargs.train_sources`."
+def load_mixture(files, tokenizer, special:list, dargs:DataArguments, uft:bool, targs:TrainingArguments)->tuple: # (dataset, sources)
+    "The training set of one or several sources, in the shares of `--train_weights`, and each source with its counts (`mixture_summary`)."
     files = [files] if isinstance(files, (str, Path)) else list(files)
     parts = [load_training_data(f, tokenizer, special, dargs, uft) for f in files]
     seed = targs.data_seed if targs.data_seed is not None else targs.seed
     ds = mix_tokenized(parts, dargs.train_weights, seed)
-    dargs.train_sources = mixture_summary(files, parts, dargs.train_weights)
+    sources = mixture_summary(files, parts, dargs.train_weights)
     if len(files) > 1:
-        for s in dargs.train_sources: print(f"sftnb: {s['source']}: {s['rows']:,} rows, weight {s['weight']}, {s['rows_per_epoch']:,} per epoch")
-    return ds
+        for s in sources: print(f"sftnb: {s['source']}: {s['rows']:,} rows, weight {s['weight']}, {s['rows_per_epoch']:,} per epoch")
+    return ds, sources
+
+# %% ../nbs/07b_trainer.ipynb #2eed097d
+class RunData(NamedTuple):
+    "The datasets of a run, and the training sources with their counts (`sftnb.tokenized.mixture_summary`)."
+    train: object|None          # the training set (a mixture of several sources)
+    eval: object|None           # the evaluation set, if the run evaluates
+    train_sources: list|None    # each training source: rows, weight, rows per epoch
 
 # %% ../nbs/07b_trainer.ipynb #a3ad1d63
-def load_run_data(margs, dargs, oargs, targs, tokenizer, special:list)->tuple: # (train dataset, eval dataset), either may be None
+def load_run_data(margs, dargs, oargs, targs, tokenizer, special:list)->RunData: # either dataset may be None
     "The run's training and evaluation data (the bundled sample for the demo); evaluation data only if the run evaluates."
     train_file = dargs.train_file or (None if margs.model_name_or_path else str(sample_path('train')))
     eval_file = dargs.eval_file or (None if (margs.model_name_or_path or dargs.train_file) else str(sample_path('eval')))
     if train_file is None and targs.do_train: raise ValueError("--train_file is required with --model_name_or_path")
     evaluates = targs.do_eval or targs.eval_strategy != 'no'
     use_chat_template(tokenizer, dargs.chat_template)  # before tokenizing; the model is saved with it
-    train_ds = load_mixture(train_file, tokenizer, special, dargs, oargs.uft, targs) if train_file else None
+    train_ds, sources = load_mixture(train_file, tokenizer, special, dargs, oargs.uft, targs) if train_file else (None, None)
     eval_ds = load_training_data(eval_file, tokenizer, special, dargs, oargs.uft, '--eval_file') if (eval_file and evaluates) else None
-    return train_ds, eval_ds
+    return RunData(train_ds, eval_ds, sources)
 
 # %% ../nbs/07b_trainer.ipynb #3613cbbe
-def run_config(*arg_objs)->dict:
-    "The JSON-able dict of all the run's arguments (TrainingArguments included)."
+def run_config(*arg_objs, derived:dict|None=None)->dict:
+    "The JSON-able dict of all the run's arguments (TrainingArguments included), with what the run `derived` from them (attention, sources)."
     out = {}
     for a in arg_objs: out.update(a.to_dict() if hasattr(a, 'to_dict') else asdict(a))
+    out.update(derived or {})
     if out.get('lora_target_modules'): out['lora_target_modules'] = lora_targets(out['lora_target_modules'])
     if out.get('add_special_tokens') is not None: out['add_special_tokens'] = parse_special_tokens(out['add_special_tokens'])
     out['world_size'] = next((a.world_size for a in arg_objs if isinstance(a, TrainingArguments)), 1)
@@ -202,6 +211,15 @@ def run_config(*arg_objs)->dict:
 
 # %% ../nbs/07b_trainer.ipynb #124805aa
 VARLEN_BACKENDS = ('sftnb_packed', 'xformers', 'flash_attention_2', 'flash_attention_3')  # take `cu_seq_lens_*` (others read `position_ids`)
+
+# %% ../nbs/07b_trainer.ipynb #2998ac4b
+def trainer_args(targs:TrainingArguments)->TrainingArguments: # a copy; `targs` is left as it is
+    "The Trainer's arguments for a run with `targs`: no logits gathered, every stored column kept, no NEFTune hook of its own."
+    out = copy.copy(targs)
+    out.prediction_loss_only = True     # no compute_metrics: don't gather logits
+    out.remove_unused_columns = False   # labels are rebuilt from stored columns the model does not take
+    out.neftune_noise_alpha = None      # `option_callbacks` adds sftnb's NEFTuneCallback instead (scaled per packed example)
+    return out
 
 # %% ../nbs/07b_trainer.ipynb #ad063b98
 def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interrupt callback)
@@ -211,32 +229,32 @@ def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interru
     tokenizer = load_tokenizer(path, margs.trust_remote_code)
     eos_id(tokenizer)
     special = parse_special_tokens(oargs.add_special_tokens)
-    train_ds, eval_ds = load_run_data(margs, dargs, oargs, targs, tokenizer, special)
+    train_ds, eval_ds, sources = load_run_data(margs, dargs, oargs, targs, tokenizer, special)
     n_old = len(tokenizer)
     register_special_tokens(tokenizer, special)
     enable_full_determinism(targs.seed) if targs.full_determinism else set_seed(targs.seed)  # LoRA weights are drawn in build_model
-    model = build_model(path, margs, largs, targs, tokenizer, n_old, packing=dargs.packing)
-    targs.prediction_loss_only = True  # no compute_metrics: don't gather logits
-    targs.remove_unused_columns = False  # labels are rebuilt from stored columns the model does not take
+    attn = choose_model_attn(path, margs, model_device(targs), dargs.packing)
+    model = build_model(path, margs, largs, targs, tokenizer, n_old, packing=dargs.packing, attn=attn.name)
     interrupt = InterruptCallback(hold=True)  # `train` releases it after the final save
-    callbacks = [interrupt, SaveArgsCallback(run_config(margs, dargs, largs, oargs, targs))]
+    derived = dict(attn_implementation=attn.name, attn_note=attn.note, train_sources=sources)
+    callbacks = [interrupt, SaveArgsCallback(run_config(margs, dargs, largs, oargs, targs, derived=derived))]
     if oargs.enable_profiler: callbacks.append(ProfilerCallback(Path(targs.output_dir)/'profiler'))
     callbacks += option_callbacks(dargs, targs, eval_ds, tokenizer)
     lengths = tokenized_lengths(train_ds) if (train_ds is not None and dargs.max_tokens_per_batch) else None
     if (reason := standard_loss_reason(targs)) and oargs.supervised_lm_head:
         print(f"sftnb: {reason}: this run uses the standard loss path, not the supervised-only LM head")
-    trainer = SftnbTrainer(model=model, args=targs, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
-                           data_collator=PackCollator(tokenizer, return_varlen_kwargs=margs.attn_implementation in VARLEN_BACKENDS) if dargs.packing else PadCollator(tokenizer), callbacks=callbacks,
+    trainer = SftnbTrainer(model=model, args=trainer_args(targs), train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
+                           data_collator=PackCollator(tokenizer, return_varlen_kwargs=attn.name in VARLEN_BACKENDS) if dargs.packing else PadCollator(tokenizer), callbacks=callbacks,
                            supervised_lm_head=oargs.supervised_lm_head and not reason, max_tokens_per_batch=dargs.max_tokens_per_batch, train_lengths=lengths)
     return trainer, interrupt
 
 # %% ../nbs/07b_trainer.ipynb #76c4a04e
 def option_callbacks(dargs:DataArguments, targs:TrainingArguments, eval_ds, tokenizer)->list:
-    "The callbacks of `--eval_samples` and `--neftune_noise_alpha` (clears `targs.neftune_noise_alpha`: sftnb's hook replaces the Trainer's)."
+    "The callbacks of `--eval_samples` and `--neftune_noise_alpha` (sftnb's hook replaces the Trainer's: see `trainer_args`)."
     cbs = []
     if dargs.eval_samples:
         if eval_ds is None: raise ValueError("--eval_samples needs evaluation data: --eval_file and an --eval_strategy other than 'no'")
         cbs.append(EvalSamplesCallback(eval_ds, tokenizer, dargs.eval_samples, dargs.eval_sample_tokens))
     if targs.neftune_noise_alpha:
-        cbs.append(NEFTuneCallback(targs.neftune_noise_alpha)); targs.neftune_noise_alpha = None
+        cbs.append(NEFTuneCallback(targs.neftune_noise_alpha))
     return cbs
