@@ -7,7 +7,7 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
            'chat_template_of', 'render_chat', 'chat_texts', 'special_texts', 'ChatSpans', 'assistant_char_spans',
            'assistant_spans', 'special_text_pattern']
 
-# %% ../nbs/01b_chat.ipynb #2d20812a
+# %% ../nbs/01b_chat.ipynb #ce6bf462
 import bisect, hashlib, json, re, threading, time, weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
-# %% ../nbs/01b_chat.ipynb #862aaa00
+# %% ../nbs/01b_chat.ipynb #e2b4e95c
 def read_chat_template(
     path,   # a Jinja file
 )->str:     # its text
@@ -31,14 +31,14 @@ def read_chat_template(
 
 _GENERATION = re.compile(r"\{%-?\s*(?:end)?generation\s*-?%\}")  # TRL's tags, which transformers' own sandbox knows
 
-# %% ../nbs/01b_chat.ipynb #400e5e49
+# %% ../nbs/01b_chat.ipynb #16f69ed7
 def template_hash(
     template:str|None,  # a chat template's text
 )->str|None:            # a short hash, None without a template
     "The hash of a chat template that tokenized files record."
     return None if not template else hashlib.sha256(template.encode()).hexdigest()[:16]
 
-# %% ../nbs/01b_chat.ipynb #39b7e038
+# %% ../nbs/01b_chat.ipynb #c2fd9397
 def use_chat_template(
     tokenizer,              # changed in place
     path=None,              # a Jinja file; None keeps the tokenizer's own template
@@ -47,7 +47,7 @@ def use_chat_template(
     if path: tokenizer.chat_template = read_chat_template(path)
     return tokenizer
 
-# %% ../nbs/01b_chat.ipynb #481b9deb
+# %% ../nbs/01b_chat.ipynb #78f13d40
 @dataclass
 class ChatSettings:
     "How chat lines are rendered and which of their assistant turns are supervised."
@@ -57,13 +57,13 @@ class ChatSettings:
     eos_at_end:bool = True              # a template without an end-of-turn token: EOS ends the conversation's last turn
     roles:tuple = ('assistant',)        # roles supervised: an assistant turn whole; another role's message, its content and the end-of-turn token after it
 
-# %% ../nbs/01b_chat.ipynb #7cffa284
+# %% ../nbs/01b_chat.ipynb #e2dbc009
 class ChatRefused(ValueError):
     "A conversation that cannot be supervised exactly under this template (or whose rendering breaks a bound); `kind` says why."
     def __init__(self, msg:str, kind:str='not_located'):  # 'runaway', 'content_lost', 'content_dependent', 'not_located', 'token_boundary'
         super().__init__(msg); self.kind = kind
 
-# %% ../nbs/01b_chat.ipynb #8b2d6187
+# %% ../nbs/01b_chat.ipynb #1acc10b0
 _bounds = threading.local()  # deadline, seconds and chars of the rendering in progress, per thread
 
 def _tick():
@@ -71,7 +71,7 @@ def _tick():
     d = getattr(_bounds, 'deadline', None)
     if d is not None and time.monotonic() > d: raise ChatRefused(f"rendering took over {_bounds.seconds:g} s (a runaway chat template?)", 'runaway')
 
-# %% ../nbs/01b_chat.ipynb #c25cf717
+# %% ../nbs/01b_chat.ipynb #8105c0cb
 class _Range:
     "`range` for templates: the sandbox's size limit, and a look at the deadline every 1024 steps."
     def __init__(self, *args): self.r = jinja2.sandbox.safe_range(*args)
@@ -82,13 +82,13 @@ class _Range:
             if k & 1023 == 0: _tick()
             yield v
 
-# %% ../nbs/01b_chat.ipynb #2081f302
+# %% ../nbs/01b_chat.ipynb #09a77588
 def _check_size(n:int):
     "Refuse the rendering in progress if the template builds a string or list of `n` items, over its limit."
     lim = getattr(_bounds, 'chars', None)
     if lim is not None and n > lim: raise ChatRefused(f"the chat template builds a string of {n:,} characters (limit {lim:,})", 'runaway')
 
-# %% ../nbs/01b_chat.ipynb #9c08ada2
+# %% ../nbs/01b_chat.ipynb #e0ced762
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     "transformers' chat-template sandbox, in which `*` and `+` build no string or list longer than the rendering's limit."
     intercepted_binops = frozenset(['*', '+'])  # also keeps jinja from folding a constant product at compile time
@@ -101,7 +101,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(seq, (str, list)) and isinstance(n, int) and len(seq) * n > 65536: _check_size(len(seq) * n)
         return super().call_binop(context, operator, left, right)
 
-# %% ../nbs/01b_chat.ipynb #c0bb64f2
+# %% ../nbs/01b_chat.ipynb #fe59b88b
 def compile_chat_template(
     template:str,   # a chat template's text
 ):                  # a jinja2 Template
@@ -112,7 +112,7 @@ def compile_chat_template(
     env.globals['range'] = _Range
     return env.from_string(template)
 
-# %% ../nbs/01b_chat.ipynb #fcc9ea64
+# %% ../nbs/01b_chat.ipynb #d8934036
 _compiled_templates = {}
 
 def _compiled(template:str, where:str):
@@ -125,7 +125,7 @@ def _compiled(template:str, where:str):
         _compiled_templates[template] = tpl
     return _compiled_templates[template]
 
-# %% ../nbs/01b_chat.ipynb #47f9b05e
+# %% ../nbs/01b_chat.ipynb #6d477f62
 def _template_line(e:BaseException)->str:
     "' (template line N)' for an error raised inside a template, from the traceback jinja rewrites."
     tb, line = e.__traceback__, None
@@ -134,7 +134,7 @@ def _template_line(e:BaseException)->str:
         tb = tb.tb_next
     return f" at template line {line}" if line else ''
 
-# %% ../nbs/01b_chat.ipynb #451b45b5
+# %% ../nbs/01b_chat.ipynb #8fb1bf17
 def chat_template_of(
     tokenizer,      # a tokenizer
     where:str='',   # "file line N", for errors
@@ -145,7 +145,7 @@ def chat_template_of(
     if not t: raise ValueError(f"{where}: a chat line but the tokenizer has no chat template (pass --chat-template FILE)")
     return t
 
-# %% ../nbs/01b_chat.ipynb #ba833da5
+# %% ../nbs/01b_chat.ipynb #e9d57456
 _maps = weakref.WeakKeyDictionary()
 
 def _token_map(tokenizer)->dict:
@@ -155,13 +155,13 @@ def _token_map(tokenizer)->dict:
     if not hit or hit[0] != key: _maps[tokenizer] = hit = (key, dict(tokenizer.special_tokens_map))
     return hit[1]
 
-# %% ../nbs/01b_chat.ipynb #e71b1914
+# %% ../nbs/01b_chat.ipynb #c4795af3
 def _aliased(m:dict)->dict:
     "`m` with its reasoning also under `thinking`, as transformers passes it (gpt-oss templates read that name)."
     r = m.get('reasoning_content')
     return m if r is None or 'thinking' in m else {**m, 'thinking': r}
 
-# %% ../nbs/01b_chat.ipynb #26ab9cd1
+# %% ../nbs/01b_chat.ipynb #b43b929a
 def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None):
     "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special tokens read once."
     s = settings or ChatSettings()
@@ -182,7 +182,7 @@ def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None)
         return ''.join(out)
     return render
 
-# %% ../nbs/01b_chat.ipynb #40ef062b
+# %% ../nbs/01b_chat.ipynb #8d276c07
 def render_chat(
     tokenizer,              # a tokenizer with a chat template
     messages:list,          # normalized messages (see `sftnb.sources.normalize_messages`)
@@ -194,7 +194,7 @@ def render_chat(
     "The conversation as `apply_chat_template` renders it, within the bounds of `settings`."
     return _renderer(tokenizer, tools, where, settings)(messages, gen_prompt)
 
-# %% ../nbs/01b_chat.ipynb #6abc50b1
+# %% ../nbs/01b_chat.ipynb #68605dc6
 _MARK = re.compile('\ue000(\\d+)([crs])\ue001')
 
 def _has_text(v)->bool:
@@ -210,7 +210,7 @@ def _mark(v, tag:str, start:bool=False):
     n = len(v) - len(v.lstrip()) if start else len(v.rstrip())
     return f"{v[:n]}{tag}{v[n:]}"
 
-# %% ../nbs/01b_chat.ipynb #400584b6
+# %% ../nbs/01b_chat.ipynb #963cfa6a
 def chat_texts(messages:list)->list:
     "The texts of a conversation that come from the data: contents, reasoning and tool-call arguments."
     out = []
@@ -220,7 +220,7 @@ def chat_texts(messages:list)->list:
         out += [a if isinstance(a := tc['function'].get('arguments'), str) else json.dumps(a) for tc in m.get('tool_calls') or []]
     return out
 
-# %% ../nbs/01b_chat.ipynb #a9711ef9
+# %% ../nbs/01b_chat.ipynb #b090da31
 def _marked(messages:list, starts=())->list:
     "Copies of `messages` with a marker at the end of each content and each reasoning (and at the start of the content of messages `starts`)."
     out = []
@@ -232,7 +232,7 @@ def _marked(messages:list, starts=())->list:
         out.append(m)
     return out
 
-# %% ../nbs/01b_chat.ipynb #67dacb46
+# %% ../nbs/01b_chat.ipynb #bebfadc7
 def _unmarked(text:str)->tuple: # (text without markers, {(message index, 'c' or 'r'): position in that text, None if twice})
     "Remove the markers from `text` and return where each one stood."
     pos, parts, last, removed = {}, [], 0, 0
@@ -244,13 +244,13 @@ def _unmarked(text:str)->tuple: # (text without markers, {(message index, 'c' or
     parts.append(text[last:])
     return ''.join(parts), pos
 
-# %% ../nbs/01b_chat.ipynb #2a63e189
+# %% ../nbs/01b_chat.ipynb #9bd591d2
 def special_texts(tokenizer)->set:
     "The texts of the tokenizer's special tokens (BOS, EOS, added special tokens such as end-of-turn markers)."
     added = getattr(tokenizer, 'added_tokens_decoder', {}) or {}
     return set(tokenizer.all_special_tokens) | {t.content for t in added.values() if t.special}
 
-# %% ../nbs/01b_chat.ipynb #918e711d
+# %% ../nbs/01b_chat.ipynb #4edc0abf
 @dataclass
 class _Vocab:
     "What locating turns needs of a tokenizer."
@@ -272,7 +272,7 @@ def _vocab(tokenizer)->_Vocab:
     _vocabs[tokenizer] = (key, v)
     return v
 
-# %% ../nbs/01b_chat.ipynb #e79e1156
+# %% ../nbs/01b_chat.ipynb #78cee71a
 def _common(a:str, b:str)->int:
     "The length of the common prefix of `a` and `b`."
     n = min(len(a), len(b))
@@ -284,7 +284,7 @@ def _common(a:str, b:str)->int:
         else: hi = mid - 1
     return lo
 
-# %% ../nbs/01b_chat.ipynb #163428e9
+# %% ../nbs/01b_chat.ipynb #88ffb19c
 def _backoff(text:str, b:int, v:_Vocab)->int:
     "`b`, moved back to the start of an added token's text that it would split."
     if v.atoms is None: return b
@@ -292,30 +292,30 @@ def _backoff(text:str, b:int, v:_Vocab)->int:
         if mt.start() < b < mt.end(): return mt.start()
     return b
 
-# %% ../nbs/01b_chat.ipynb #4b0bd61f
+# %% ../nbs/01b_chat.ipynb #95b535c4
 def _trim_tail(tail:str, specials)->str:
     "`tail` without the whitespace after its last special token."
     s = tail.rstrip()
     return s if s != tail and any(s.endswith(t) for t in specials) else tail
 
-# %% ../nbs/01b_chat.ipynb #f33f2b2e
+# %% ../nbs/01b_chat.ipynb #e0c819ae
 def _special_at(text:str, at:int, specials)->str|None:
     "The longest special token's text that starts at `text[at]`, if any."
     return max((t for t in specials if text.startswith(t, at)), key=len, default=None)
 
-# %% ../nbs/01b_chat.ipynb #d93fcc05
+# %% ../nbs/01b_chat.ipynb #9f9ad129
 def _prefixes(h:str, v:_Vocab)->list:
     "Prefixes of the header `h` that end at a line end or an added token, longest first."
     ends = {len(h)} | {k + 1 for k, c in enumerate(h) if c == '\n'}
     if v.atoms: ends |= {mt.end() for mt in v.atoms.finditer(h)}
     return [h[:e] for e in sorted(ends, reverse=True) if e]
 
-# %% ../nbs/01b_chat.ipynb #e477e370
+# %% ../nbs/01b_chat.ipynb #7e09c788
 def _cut(tail:str, m:int, v:_Vocab)->int:
     "The end of the last special token that lies within `tail[:m]`, 0 if none."
     return max((mt.end() for mt in v.special_re.finditer(tail, 0, m)), default=0) if v.special_re else 0
 
-# %% ../nbs/01b_chat.ipynb #ed5906ed
+# %% ../nbs/01b_chat.ipynb #1c031961
 def _stop_end(full:str, at:int, tail:str, v:_Vocab)->int|None:
     "Where a turn ends in `full` whose content ends at `at`, given the `tail` the template writes after it when the turn is last."
     if full.startswith(tail, at): return at + len(tail)
@@ -327,7 +327,7 @@ def _stop_end(full:str, at:int, tail:str, v:_Vocab)->int|None:
         if s: return at + len(tail) - len(last) + len(s)
     return None
 
-# %% ../nbs/01b_chat.ipynb #d9ad7dad
+# %% ../nbs/01b_chat.ipynb #9d272711
 class _Turn:
     "One assistant turn rendered on its own context: its header, anchor, text and tail."
     def __init__(self, render, ctx:list, msg:dict, i:int, v:_Vocab, final:bool):
@@ -363,7 +363,7 @@ class _Turn:
         cut = _cut(self.tail, (e or 0) - npos[(i, 'c')], v)
         return self.tail[:cut] if cut else self.tail
 
-# %% ../nbs/01b_chat.ipynb #ac3f9d9f
+# %% ../nbs/01b_chat.ipynb #f793643b
 def _locate(t:_Turn, i:int, full:str, pos:dict, lo:int, hi:int, v:_Vocab)->tuple: # (start, end) in `full`
     "Where turn `t` (message `i`) starts and ends in `full`, between `lo` (the end of what precedes) and `hi` (what follows)."
     p, r = pos.get((i, 'c')), pos.get((i, 'r'))
@@ -380,7 +380,7 @@ def _locate(t:_Turn, i:int, full:str, pos:dict, lo:int, hi:int, v:_Vocab)->tuple
         if full.count(n, start, end) < names.count(n): raise ChatRefused(f"assistant turn {i}: the template does not render its tool call {n!r}", 'content_lost')
     return start, end
 
-# %% ../nbs/01b_chat.ipynb #eace6c68
+# %% ../nbs/01b_chat.ipynb #9baa0363
 def _end_of_calls(t:_Turn, i:int, full:str, start:int, hi:int, v:_Vocab)->int|None:
     "The end of a turn without content in `full`: the longest end of its own text that holds all its tool calls, found after `start`."
     turn = _trim_tail(t.text[_common(t.text, t.header):], v.specials)
@@ -395,7 +395,7 @@ def _end_of_calls(t:_Turn, i:int, full:str, start:int, hi:int, v:_Vocab)->int|No
         if at >= 0: return at + len(suf)
     return None
 
-# %% ../nbs/01b_chat.ipynb #b1c1c417
+# %% ../nbs/01b_chat.ipynb #58beedf4
 def _as_parts(messages:list)->list:
     "`messages` with every string content as one text part."
     return [{**m, 'content': [{'type': 'text', 'text': m['content']}]} if isinstance(m.get('content'), str) else m for m in messages]
@@ -404,7 +404,7 @@ def _as_text(messages:list)->list:
     "`messages` with every content given as text parts joined into a string."
     return [{**m, 'content': ''.join(p.get('text') or '' for p in m['content'] if isinstance(p, dict))} if isinstance(m.get('content'), list) else m for m in messages]
 
-# %% ../nbs/01b_chat.ipynb #a944a637
+# %% ../nbs/01b_chat.ipynb #6f36b62d
 def _other_args(messages:list)->list:
     "`messages` with tool-call arguments in the other form: JSON text for objects, objects for JSON text."
     def flip(tc):
@@ -414,7 +414,7 @@ def _other_args(messages:list)->list:
         return {**tc, 'function': {**tc['function'], 'arguments': a}}
     return [{**m, 'tool_calls': [flip(tc) for tc in m['tool_calls']]} if m.get('tool_calls') else m for m in messages]
 
-# %% ../nbs/01b_chat.ipynb #7fe72d60
+# %% ../nbs/01b_chat.ipynb #cd140a03
 def _misrendered(text:str, messages:list)->bool:
     "Whether `text` shows tool arguments as a Python dict or a quoted JSON string, or content parts as a list: the template wants another form."
     for m in messages:
@@ -424,7 +424,7 @@ def _misrendered(text:str, messages:list)->bool:
             if isinstance(a, str) and a.strip() and json.dumps(a, ensure_ascii=False)[1:-1] in text and a not in text: return True
     return any(isinstance(m.get('content'), list) and "{'type': 'text'" in text for m in messages)  # parts printed as a list
 
-# %% ../nbs/01b_chat.ipynb #82db953a
+# %% ../nbs/01b_chat.ipynb #7a2b4233
 def _render_forms(render, messages:list, starts=())->tuple: # (messages, full text, marked messages, their rendering unmarked, marker positions)
     "The conversation in the first form the template renders completely: as given, tool arguments flipped, content as parts or as text."
     forms = [messages] + ([_other_args(messages)] if any(m.get('tool_calls') for m in messages) else [])
@@ -443,7 +443,7 @@ def _render_forms(render, messages:list, starts=())->tuple: # (messages, full te
     _, msgs, marked, text, pos = best
     return msgs, render(msgs, False), marked, text, pos
 
-# %% ../nbs/01b_chat.ipynb #58d57fb4
+# %% ../nbs/01b_chat.ipynb #75e19366
 def _supervised(messages:list, settings:ChatSettings)->list:
     "The indices of the messages to supervise."
     if settings.train_on_turns not in ('all', 'last'): raise ValueError(f"train_on_turns must be 'all' or 'last', got {settings.train_on_turns!r}")
@@ -457,7 +457,7 @@ def _supervised(messages:list, settings:ChatSettings)->list:
         if tr and w: out.append(k)
     return out[-1:] if settings.train_on_turns == 'last' else out
 
-# %% ../nbs/01b_chat.ipynb #f1d47f43
+# %% ../nbs/01b_chat.ipynb #83acc2e2
 def _check_turns(turns:dict, pos:dict, messages:list):
     "Refuse unless turns are ordered and disjoint, each holds its own content and reasoning, and none holds another message's."
     order = sorted(turns.items(), key=lambda kv: kv[1])
@@ -471,7 +471,7 @@ def _check_turns(turns:dict, pos:dict, messages:list):
         if k in turns and inside != k: raise ChatRefused(f"assistant turn {k}: its {'content' if kind == 'c' else 'reasoning'} lies outside the located turn", 'not_located')
         if k not in turns and inside is not None: raise ChatRefused(f"message {k} ({messages[k]['role']}) lies inside assistant turn {inside}", 'not_located')
 
-# %% ../nbs/01b_chat.ipynb #b1eec893
+# %% ../nbs/01b_chat.ipynb #2bd10a19
 def _shape(m:dict)->tuple:
     "What of a message decides how a template frames it (not its text)."
     c = m.get('content')
@@ -489,7 +489,7 @@ def _cached_turn(template:str, render, ctx:list, msg:dict, i:int, v:_Vocab, fina
     t = _turns[key]; t.calls = msg.get('tool_calls') or []
     return t
 
-# %% ../nbs/01b_chat.ipynb #4cb3eb24
+# %% ../nbs/01b_chat.ipynb #2bc33252
 def _ranges(pos:dict, n:int, size:int)->tuple: # ([last marker before message k], [first marker after message k])
     "For each message: the last marker position of the messages before it, and the first of those after it."
     first, last = [size] * n, [0] * n
@@ -500,7 +500,7 @@ def _ranges(pos:dict, n:int, size:int)->tuple: # ([last marker before message k]
     for k in range(n - 2, -1, -1): after[k] = min(after[k+1], first[k+1])
     return before, after
 
-# %% ../nbs/01b_chat.ipynb #d192d420
+# %% ../nbs/01b_chat.ipynb #04a04e3a
 _SPACE = re.compile(r'\s*')
 
 def _stop(full:str, a:int, b:int, v:_Vocab, eos:bool)->tuple: # (end, add EOS)
@@ -511,12 +511,12 @@ def _stop(full:str, a:int, b:int, v:_Vocab, eos:bool)->tuple: # (end, add EOS)
     if nxt: return k + len(nxt), False
     return b, k == len(full) and eos
 
-# %% ../nbs/01b_chat.ipynb #071508f1
+# %% ../nbs/01b_chat.ipynb #b7a2f918
 def _context_start(messages:list, i:int)->int:
     "Where the short context that renders turn `i` starts: its last user message (the whole prefix if none)."
     return next((k for k in range(i - 1, -1, -1) if messages[k].get('role') == 'user'), 0)
 
-# %% ../nbs/01b_chat.ipynb #d99a273e
+# %% ../nbs/01b_chat.ipynb #fec1e30b
 class ChatSpans(NamedTuple):
     "The rendering of a conversation and its supervised character spans."
     text:str            # the full rendering
@@ -525,7 +525,7 @@ class ChatSpans(NamedTuple):
     dropped:dict        # {kind: count} of content the template drops by design (thinking of earlier turns)
     messages:list       # the messages as rendered (content as parts, tool arguments flipped, where the template needs it)
 
-# %% ../nbs/01b_chat.ipynb #197d68e6
+# %% ../nbs/01b_chat.ipynb #9fd89eed
 def _turn_spans(tokenizer, render, msgs, marked, full, pos, v)->tuple: # ({message: (start, end)}, {drop kind: count})
     "Every assistant turn located in `full`, and the reasoning the template drops."
     template, (before, after) = chat_template_of(tokenizer), _ranges(pos, len(msgs), len(full))
@@ -543,14 +543,14 @@ def _turn_spans(tokenizer, render, msgs, marked, full, pos, v)->tuple: # ({messa
             dropped[kind] = dropped.get(kind, 0) + 1
     return turns, dropped
 
-# %% ../nbs/01b_chat.ipynb #44779cbd
+# %% ../nbs/01b_chat.ipynb #efb3c25b
 def _message_span(k:int, messages:list, pos:dict)->tuple: # (start, end) in the full text
     "The content of message `k` (not an assistant turn) in the full text, from its start and end markers."
     a, b = pos.get((k, 's')), pos.get((k, 'c'))
     if a is None or b is None: raise ChatRefused(f"message {k} ({messages[k].get('role')!r}): its content is not rendered once, in one piece", 'not_located')
     return a, b
 
-# %% ../nbs/01b_chat.ipynb #f1ede5e5
+# %% ../nbs/01b_chat.ipynb #974b4bec
 def assistant_char_spans(
     tokenizer,              # a tokenizer with a chat template
     messages:list,          # normalized messages
@@ -581,14 +581,14 @@ def assistant_char_spans(
     except ChatRefused as e: raise ChatRefused(f"{where}: {e}; no exact assistant-only supervision exists for this line", e.kind) from None
     return ChatSpans(full, spans, add_eos, dropped, msgs)
 
-# %% ../nbs/01b_chat.ipynb #eacd6fb6
+# %% ../nbs/01b_chat.ipynb #da508a31
 def _token_span(starts:list, ends:list, a:int, b:int)->tuple|None: # [first, last) token indices, None if a boundary splits a token
     "The tokens that cover exactly the characters `[a, b)`, given the tokens' start and end offsets."
     first, last = bisect.bisect_right(ends, a), bisect.bisect_left(starts, b)
     if first >= last or starts[first] < a or ends[last-1] > b: return None
     return first, last
 
-# %% ../nbs/01b_chat.ipynb #8631afb3
+# %% ../nbs/01b_chat.ipynb #fa1b2837
 def assistant_spans(
     tokenizer,              # a fast tokenizer with a chat template
     messages:list,          # normalized messages
@@ -612,7 +612,7 @@ def assistant_spans(
         for k, n in r.dropped.items(): dropped[k] = dropped.get(k, 0) + n
     return ids, spans
 
-# %% ../nbs/01b_chat.ipynb #7de2a452
+# %% ../nbs/01b_chat.ipynb #7628623d
 def special_text_pattern(
     tokenizer,              # the tokenizer that will encode the text
     allowed=(),             # special tokens expected in the text (those the user adds)
