@@ -60,7 +60,7 @@ class ChatSettings:
 # %% ../nbs/01b_chat.ipynb #e2dbc009
 class ChatRefused(ValueError):
     "A conversation that cannot be supervised exactly under this template (or whose rendering breaks a bound); `kind` says why."
-    def __init__(self, msg:str, kind:str='not_located'):  # 'runaway', 'content_lost', 'content_dependent', 'not_located', 'token_boundary'
+    def __init__(self, msg:str, kind:str='not_located'):  # 'template_error', 'runaway', 'content_lost', 'content_dependent', 'not_located', 'token_boundary'
         super().__init__(msg); self.kind = kind
 
 # %% ../nbs/01b_chat.ipynb #1acc10b0
@@ -177,7 +177,7 @@ def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None)
                 if len(out) & 15 == 0: _tick()
         except ChatRefused as e: raise ChatRefused(f"{where}: {e}", e.kind) from None
         except Exception as e:
-            raise ValueError(f"{where}: the chat template cannot render this conversation{_template_line(e)} ({type(e).__name__}: {e})") from None
+            raise ChatRefused(f"{where}: the chat template cannot render this conversation{_template_line(e)} ({type(e).__name__}: {e})", 'template_error') from None
         finally: _bounds.chars = _bounds.deadline = None
         return ''.join(out)
     return render

@@ -14,7 +14,7 @@ from fastcore.xtras import modified_env
 from pathlib import Path
 from tqdm.auto import tqdm
 from typing import Literal
-from .chat import assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
+from .chat import ChatSettings, assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
 from .core import cli_errors, looks_like_path, parse_cli, pid_alive, process_tag, sigterm_exits
 from .data import MODES, encoder, eos_id, id_dtype, parse_line, parse_special_tokens, register_special_tokens, tokenizer_identity
 from .sources import DATA_SUFFIXES, record_batches, record_item, source_kind, source_size
@@ -37,6 +37,8 @@ class TokenizeStats:
     supervised_by_role:dict = field(default_factory=dict)  # supervised tokens of 'assistant' turns, 'generation's and 'text's
     assistant_turns:int = 0     # assistant turns supervised in the kept chats
     warnings:dict = field(default_factory=dict)  # kind -> {'count', 'first'}: see `_prepare_chunk`
+    refused:dict = field(default_factory=dict)   # chat lines refused (counted in dropped['invalid']) by `sftnb.chat.ChatRefused.kind`
+    dropped_by_design:dict = field(default_factory=dict)  # content of kept chats that the template drops by design (earlier thinking)
 
     def __str__(self):
         d = ', '.join(f"{k.replace('_', ' ')} {v:,}" for k, v in self.dropped.items())
@@ -44,6 +46,8 @@ class TokenizeStats:
         return (f"{self.input_file}: {self.lines:,} lines, {self.examples:,} examples; kept {self.kept:,} ({self.rows:,} rows); "
                 f"dropped: {d}\ntokens: {self.total_tokens:,} total, {self.supervised_tokens:,} supervised; lengths: {l}; "
                 f"{self.seconds:.1f}s -> {self.output_file}"
+                + (f"\nchat lines refused: {', '.join(f'{k} {v:,}' for k, v in self.refused.items())}" if self.refused else '')
+                + (f"\nleft out by the chat template by design: {', '.join(f'{k} {v:,}' for k, v in self.dropped_by_design.items())}" if self.dropped_by_design else '')
                 + ''.join(f"\nwarning: {w['count']:,} examples {WARNINGS[k]} (first: {w['first']})" for k, w in self.warnings.items()))
 
 # %% ../nbs/02a_tokenize.ipynb #aec12f21
@@ -159,17 +163,18 @@ def _warn(stats, kind:str, where:str):
     w = stats.warnings.setdefault(kind, {'count': 0, 'first': where}); w['count'] += 1
 
 # %% ../nbs/02a_tokenize.ipynb #a704dd70
-def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, stats, pattern=None, special_ids=frozenset())->list:
-    "The chunk with conversations turned into (ids, spans), refused ones dropped, and warnings counted."
+def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, stats, pattern=None, special_ids=frozenset(), chat:ChatSettings|None=None)->list:
+    "The chunk with conversations turned into (ids, spans), refused ones dropped and counted by reason, and warnings counted."
     out = []
     for where, item in chunk:
         texts = item[1:] if item[0] != 'chat' else chat_texts(item[1])
         if pattern is not None and any(pattern.search(t) for t in texts): _warn(stats, 'special_text', where)
         if item[0] == 'chat':
-            try: ids, spans = assistant_spans(tokenizer, item[1], item[2], where, bt)
-            except ValueError:
+            try: ids, spans = assistant_spans(tokenizer, item[1], item[2], where, bt, chat, stats.dropped_by_design)
+            except ValueError as e:
                 if not skip_invalid: raise
-                stats.dropped['invalid'] += 1; continue
+                stats.dropped['invalid'] += 1; k = getattr(e, 'kind', 'invalid_message')
+                stats.refused[k] = stats.refused.get(k, 0) + 1; continue
             if any(ids[e-1] not in special_ids for e in spans[1::2]): _warn(stats, 'span_end', where)
             item = ('chat', ids, spans)
         out.append((where, item))
@@ -359,6 +364,19 @@ def _checks(tokenizer, bt, allowed:list)->dict: # `_prepare_chunk`'s pattern and
     ids = {tokenizer.convert_tokens_to_ids(t) for t in special_texts(tokenizer)} | {eos_id(tokenizer)}
     return dict(pattern=special_text_pattern(tokenizer, allowed, bt), special_ids=frozenset(i for i in ids if i is not None))
 
+# %% ../nbs/02a_tokenize.ipynb #cc152289
+def _chat_settings(train_on_turns:str='all', train_roles:str|list='assistant')->ChatSettings:
+    "The chat settings of a tokenizing run, checked."
+    if train_on_turns not in ('all', 'last'): raise ValueError(f"train_on_turns must be 'all' or 'last', got {train_on_turns!r}")
+    roles = tuple(r.strip() for r in (train_roles.split(',') if isinstance(train_roles, str) else train_roles) if r.strip())
+    if not roles: raise ValueError(f"train_roles must name at least one role, got {train_roles!r}")
+    return ChatSettings(train_on_turns=train_on_turns, roles=roles)
+
+def _chat_record(chat:ChatSettings)->dict:
+    "The chat settings the file records: those that differ from the defaults."
+    d = ChatSettings()
+    return {k: v for k, v in (('train_on_turns', chat.train_on_turns), ('train_roles', list(chat.roles))) if v != (d.train_on_turns if k == 'train_on_turns' else list(d.roles))}
+
 # %% ../nbs/02a_tokenize.ipynb #61fa82ea
 @sigterm_exits()  # SIGTERM, like Ctrl-C, removes the temporary file
 def tokenize_file(
@@ -377,14 +395,17 @@ def tokenize_file(
     subset:str|None=None,       # the configuration of a dataset (`load_dataset`'s `name`)
     prompt_column:str|None=None, generation_column:str|None=None, messages_column:str|None=None, # layout overrides
     chat_template:str|None=None, # a Jinja file replacing the tokenizer's chat template (recorded in the file)
+    train_on_turns:str='all',   # chats: supervise 'all' assistant turns or the 'last' one (a message's `"train": false` / `"weight": 0` leaves it out)
+    train_roles:str|list='assistant', # chats: the roles supervised, e.g. "assistant,tool" (another role's content and its end-of-turn token)
 )->TokenizeStats:               # counts of kept and dropped examples, and token totals (also saved by `stats_path`)
     "Tokenize `path` into the memory-mappable Arrow file `output` with exact supervision, and return what happened."
     t0 = time.perf_counter()
     output = _checked_output(path, output)
     path, tokenizer = _checked_inputs(path, tokenizer, max_length, on_long, mode)
     template = template_hash(getattr(use_chat_template(tokenizer, chat_template), 'chat_template', None)) if mode == 'sft' else None
+    chat = _chat_settings(train_on_turns, train_roles)
     bt, eos, meta = _prepare_tokenizer(tokenizer, add_special_tokens, max_length=max_length, on_long=on_long, mode=mode,
-                                       chat_template=template)
+                                       chat_template=template, **_chat_record(chat))
     columns = {k: v for k, v in dict(prompt_column=prompt_column, generation_column=generation_column,
                                      messages_column=messages_column).items() if v}
     stats = TokenizeStats(input_file=str(path), output_file=str(output))
@@ -393,7 +414,7 @@ def tokenize_file(
     try:
         lengths = _write_rows(path, tokenizer, bt, eos, _schema(meta), tmp_out, stats, mode, max_length, on_long, skip_invalid,
                               num_proc, chunk_size, progress, dict(split=split, subset=subset, columns=columns),
-                              _checks(tokenizer, bt, meta['settings']['add_special_tokens']))
+                              dict(_checks(tokenizer, bt, meta['settings']['add_special_tokens']), chat=chat))
         _final_stats(stats, lengths, path, t0)
         os.replace(tmp_out, output)
     except BaseException:
@@ -421,6 +442,8 @@ class TokenizeArguments:
     generation_column: str|None = field(default=None, metadata={'help': 'column of the generations (default: recognised from the layout)'})
     messages_column: str|None = field(default=None, metadata={'help': 'column of the conversations (default: recognised from the layout)'})
     chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template"})
+    train_on_turns: Literal['all', 'last'] = field(default='all', metadata={'help': "chats: supervise all assistant turns or only the last one"})
+    train_roles: str = field(default='assistant', metadata={'help': 'chats: the roles supervised, comma-separated, e.g. "assistant,tool"'})
 
 # %% ../nbs/02a_tokenize.ipynb #d1730285
 def sftnb_tokenize(
@@ -434,5 +457,6 @@ def sftnb_tokenize(
                            on_long=args.on_long, num_proc=args.num_proc, skip_invalid=args.skip_invalid,
                            add_special_tokens=args.add_special_tokens, mode=args.mode, split=args.split, subset=args.subset,
                            prompt_column=args.prompt_column, generation_column=args.generation_column,
-                           messages_column=args.messages_column, chat_template=args.chat_template)
+                           messages_column=args.messages_column, chat_template=args.chat_template,
+                           train_on_turns=args.train_on_turns, train_roles=args.train_roles)
     print(st); print(f"stats saved to {stats_path(args.output_file)}")
