@@ -34,6 +34,8 @@ class DataArguments:
     max_length: int = field(default=2048, metadata={'help': 'Longest example in tokens: sources are tokenized to it (see --on_long), and a tokenized Arrow file with a longer row is refused.'})
     on_long: str = field(default='drop', metadata={'help': 'Examples of a source longer than --max_length: drop (counted in the report) or truncate, as sftnb_tokenize --on-long.'})
     skip_invalid: bool = field(default=False, metadata={'help': 'Drop and count invalid lines of a source instead of stopping at the first, as sftnb_tokenize --skip-invalid.'})
+    train_on_turns: str = field(default='all', metadata={'help': 'Chats: supervise all assistant turns, or only the last one (a message with "train": false or "weight": 0 is never supervised), as sftnb_tokenize --train-on-turns.'})
+    train_roles: str = field(default='assistant', metadata={'help': 'Chats: the roles supervised, comma-separated, e.g. assistant,tool (another role: its content and its end-of-turn token), as sftnb_tokenize --train-roles.'})
     packing: bool = field(default=False, metadata={'help': 'Padding-free batches: examples concatenated into one row.'})
     max_tokens_per_batch: int|None = field(default=None, metadata={'help': 'Fill each batch up to this many tokens (token-budget batching) instead of a fixed number of examples.'})
     train_weights: list[float]|None = field(default=None, metadata={'help': "Each training source's share of an epoch, e.g. 3 1 (default: each source once); seeded by --data_seed or --seed."})
@@ -185,6 +187,8 @@ def _arg_checks(dargs, largs, targs)->list: # (ok, flag, value, what it must be)
             (0 <= targs.label_smoothing_factor < 1, 'label_smoothing_factor', targs.label_smoothing_factor, 'in [0, 1)'),
             (dargs.max_length >= 1, 'max_length', dargs.max_length, 'at least 1'),
             (dargs.on_long in ('drop', 'truncate'), 'on_long', dargs.on_long, 'drop or truncate'),
+            (dargs.train_on_turns in ('all', 'last'), 'train_on_turns', dargs.train_on_turns, 'all or last'),
+            (bool(dargs.train_roles.strip(' ,')), 'train_roles', dargs.train_roles, 'at least one role'),
             (dargs.max_tokens_per_batch is None or dargs.max_tokens_per_batch >= 1, 'max_tokens_per_batch', dargs.max_tokens_per_batch, 'at least 1'),
             (largs.lora_rank >= 1, 'lora_rank', largs.lora_rank, 'at least 1'),
             (largs.lora_alpha > 0, 'lora_alpha', largs.lora_alpha, 'positive'),

@@ -142,8 +142,9 @@ def _tokenized_file(path, tokenizer, special_tokens:list, dargs:DataArguments, m
     try: source_kind(path)
     except FileNotFoundError: raise FileNotFoundError(f"{flag} {path}: no such file, folder or dataset id") from None
     columns = {k: getattr(dargs, k) for k in ('prompt_column', 'generation_column', 'messages_column') if getattr(dargs, k)}
-    # on_long and skip_invalid join the cache key only when set, so entries made with the defaults stay valid
-    choices = {k: v for k, v in (('on_long', dargs.on_long), ('skip_invalid', dargs.skip_invalid)) if v not in ('drop', False)}
+    # the data choices join the cache key only when set, so entries made with the defaults stay valid
+    choices = {k: v for k, v, default in (('on_long', dargs.on_long, 'drop'), ('skip_invalid', dargs.skip_invalid, False),
+                                          ('train_on_turns', dargs.train_on_turns, 'all'), ('train_roles', dargs.train_roles, 'assistant')) if v != default}
     return tokenize_cached(path, tokenizer, max_length=dargs.max_length, add_special_tokens=special_tokens or None,
                            mode=mode, split=dargs.split, subset=dargs.subset, **columns, **choices)
 
