@@ -22,7 +22,7 @@ from .trainer import build_trainer, run_config
 def data_report(
     ds,             # a dataset from `load_tokenized`
     split:str,      # 'train' or 'eval'
-)->dict:            # split, source, examples, dropped, tokens, supervised_tokens
+)->dict:            # split, source, examples, dropped, tokens, supervised_tokens, chat lines refused and content dropped by design, by kind
     "What a tokenized dataset holds and where it came from."
     import pyarrow.compute as pc
     arrow = Path(ds.cache_files[0]['filename']) if ds.cache_files else None
@@ -30,7 +30,8 @@ def data_report(
     spans = pc.list_flatten(ds.data.column('spans')).to_numpy()
     return dict(split=split, source=st.get('input_file') or (str(arrow) if arrow else None), examples=len(ds),
                 dropped=sum(st['dropped'].values()) if st else None, tokens=int(tokenized_lengths(ds).sum()),
-                supervised_tokens=int((spans[1::2] - spans[0::2]).sum()))
+                supervised_tokens=int((spans[1::2] - spans[0::2]).sum()), chat_refused=st.get('refused') or {},
+                chat_dropped_by_design=st.get('dropped_by_design') or {})
 
 # %% ../nbs/07c_report.ipynb #611962da
 def data_reports(ds, split:str)->list: # `data_report` of each source
@@ -57,6 +58,12 @@ def _loading_code(out:str, base:str, adapter:bool, vocab:int|None, quantized:str
     if vocab: lines.append(f'base.resize_token_embeddings({vocab})  # training added tokens')
     return '\n'.join(lines + [f'model = PeftModel.from_pretrained(base, "{out}")'])
 
+def _chat_note(d:dict)->str:
+    "What a source's chat lines lost: those refused, and content the template drops by design, by kind ('' if nothing)."
+    parts = [f"{what}: {', '.join(f'{k} {v:,}' for k, v in kinds.items())}" for what, kinds in
+             (('chat lines refused', d.get('chat_refused')), ('left out by the chat template by design', d.get('chat_dropped_by_design'))) if kinds]
+    return '; '.join(parts)
+
 def _bnb_args(config:dict)->str|None:
     if config.get('load_in_8bit'): return 'load_in_8bit=True'
     if config.get('load_in_4bit'): return f"load_in_4bit=True, bnb_4bit_quant_type={config.get('bnb_4bit_quant_type', 'nf4')!r}"
@@ -75,6 +82,7 @@ def model_card(
     out, hist = config.get('output_dir', '.'), loss_history(log_history)
     fmt = lambda v: f'{v:,}' if isinstance(v, int) and not isinstance(v, bool) else ('-' if v is None else str(v))
     rows = [f"| {d['split']} | `{d['source']}` | {fmt(d['examples'])} | {fmt(d['dropped'])} | {fmt(d['tokens'])} | {fmt(d['supervised_tokens'])} |" for d in data]
+    rows += ['', *[f"`{d['source']}` ({d['split']}): {n}" for d in data if (n := _chat_note(d))]] if any(map(_chat_note, data)) else []
     args = [f"| `{k}` | `{json.dumps(v)}` |" for k, v in non_default_args(config).items()]
     losses = [f"| final {n} loss (step {hist[n][-1][0]}) | {hist[n][-1][1]:.4f} |" for n in ('train', 'eval') if hist[n]]
     tags = ['sftnb', 'sft'] + (['lora', 'peft'] if adapter else [])
@@ -126,7 +134,7 @@ class DryRunPlan:
     def __str__(self):
         lines = ['sftnb dry run', 'data:']
         lines += [f"  {d['split']:5} {d['source']}: {d['examples']:,} examples kept, {d['dropped'] if d['dropped'] is not None else '?'} dropped; "
-                  f"{d['tokens']:,} tokens, {d['supervised_tokens']:,} supervised" for d in self.data]
+                  f"{d['tokens']:,} tokens, {d['supervised_tokens']:,} supervised" + (f" ({n})" if (n := _chat_note(d)) else '') for d in self.data]
         lines.append(f"parameters: {self.total_params:,} total, {self.trainable_params:,} trainable ({100 * self.trainable_params / max(self.total_params, 1):.2f}%)")
         lines.append(f"steps: {self.steps_per_epoch if self.steps_per_epoch is not None else '?'} per epoch, {self.total_steps if self.total_steps is not None else '?'} in total")
         rate = f"after the first ({self.first_step_seconds:.3f} s)" if self.steps_measured > 1 else "one step"
