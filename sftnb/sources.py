@@ -48,6 +48,9 @@ def _pick_split(dd, source, split:str):
     return dd[split]
 
 # %% ../nbs/01a_sources.ipynb #8652e998
+_LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, pa.ArrowException, ConnectionError,
+                datasets.exceptions.DatasetNotFoundError)  # what `datasets` raises for a folder or cache entry it cannot read
+
 def load_records_dataset(
     source,             # a `save_to_disk` folder or a hub id
     split:str='train',  # the split to read
@@ -61,9 +64,11 @@ def load_records_dataset(
             ds = datasets.load_from_disk(str(source))
             return _pick_split(ds, source, split) if isinstance(ds, datasets.DatasetDict) else ds
         dd = datasets.load_dataset(str(source), subset)
-    except (FileNotFoundError, ValueError, ConnectionError, datasets.exceptions.DatasetNotFoundError) as e:
+    except _LOAD_ERRORS as e:
+        if str(e).startswith(f"{source}: no split"): raise
         hint = ' Choose the configuration with --subset.' if 'config' in str(e).lower() else ''
-        raise ValueError(f"{source}: cannot load it as a dataset ({type(e).__name__}: {e}).{hint}") from None
+        why = ' '.join(str(e).split())  # one line
+        raise ValueError(f"{source}: cannot load it as a dataset ({type(e).__name__}: {why}).{hint}") from None
     return _pick_split(dd, source, split)
 
 # %% ../nbs/01a_sources.ipynb #ea620065
@@ -148,7 +153,7 @@ def _csv_records(path:Path):
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # the module's default, 128 KiB, refuses long texts
     with open(path, newline='', encoding='utf-8-sig', errors='surrogateescape') as f:
         rows, n = csv.reader(f), 0
-        try: names = next(rows)
+        try: names = next(r for r in rows if r)  # blank lines before the header are passed over
         except StopIteration: raise ValueError(f"{path}: empty CSV file (no header)") from None
         except csv.Error as e: raise ValueError(f"{path} line 1: {e}") from None
         if any(map(_has_surrogate, names)): raise ValueError(f"{path} line 1: the header is not valid UTF-8")
@@ -195,16 +200,20 @@ def folder_files(
 # %% ../nbs/01a_sources.ipynb #fd6e62e2
 def _parquet_records(path:Path, batch_size:int):
     try: f = pq.ParquetFile(str(path))
-    except (pa.ArrowException, OSError) as e: raise ValueError(f"{path}: not a parquet file ({e})") from None
+    except (pa.ArrowException, OSError) as e: raise ValueError(f"{path}: not a parquet file ({' '.join(str(e).split())})") from None
     n = 0
-    for b in f.iter_batches(batch_size=batch_size):
-        for n, rec in enumerate(b.to_pylist(), n + 1): yield f"{path} row {n}", rec
+    try:
+        for b in f.iter_batches(batch_size=batch_size):
+            for n, rec in enumerate(b.to_pylist(), n + 1): yield f"{path} row {n}", rec
+    except (pa.ArrowException, OSError) as e: raise ValueError(f"{path} row {n + 1}: cannot read it ({' '.join(str(e).split())})") from None
 
 def _dataset_records(source, split:str, subset, batch_size:int):
     "Rows of a saved or hub dataset, decoded by its features (a `Json` column gives the values, not their JSON text)."
-    n = 0
-    for b in load_records_dataset(source, split, subset).iter(batch_size=batch_size):
-        for n, values in enumerate(zip(*b.values()), n + 1): yield f"{source} row {n}", dict(zip(b, values))
+    n, ds = 0, load_records_dataset(source, split, subset)
+    try:
+        for b in ds.iter(batch_size=batch_size):
+            for n, values in enumerate(zip(*b.values()), n + 1): yield f"{source} row {n}", dict(zip(b, values))
+    except _LOAD_ERRORS as e: raise ValueError(f"{source} row {n + 1}: cannot read it ({type(e).__name__}: {' '.join(str(e).split())})") from None
 
 def _records(source, kind:str, split:str, subset, batch_size:int):
     "(where, record) for every record of `source`; a record that cannot be read comes as its `ValueError`."
@@ -235,7 +244,7 @@ def source_size(source, split:str='train', subset=None)->tuple: # (total, unit)
     if kind in ('jsonl', 'csv'): return Path(source).stat().st_size, 'B'
     if kind == 'parquet':
         try: return pq.ParquetFile(str(source)).metadata.num_rows, 'rows'
-        except (pa.ArrowException, OSError) as e: raise ValueError(f"{source}: not a parquet file ({e})") from None
+        except (pa.ArrowException, OSError) as e: raise ValueError(f"{source}: not a parquet file ({' '.join(str(e).split())})") from None
     if kind in ('json', 'folder'): return None, 'rows'
     return load_records_dataset(source, split, subset).num_rows, 'rows'
 
