@@ -4,18 +4,19 @@
 
 # %% auto #0
 __all__ = ['LOCK_NAME', 'TrainResult', 'train', 'run_training', 'closing_line', 'run_finished', 'final_model_saved',
-           'restore_final_model', 'take_run_lock', 'release_run_lock', 'keep_freed_memory', 'resume_point',
-           'finish_run', 'end_distributed', 'run_guard', 'remove_rotation_debris', 'sftnb_train', 'accelerate_config']
+           'restore_final_model', 'process_start', 'RunLock', 'take_run_lock', 'release_run_lock', 'keep_freed_memory',
+           'resume_point', 'finish_run', 'end_distributed', 'run_guard', 'remove_rotation_debris', 'sftnb_train',
+           'accelerate_config']
 
 # %% ../nbs/07d_train.ipynb #0017504e
-import json, os, shutil, socket, sys, time, torch, warnings
+import fcntl, json, os, shutil, socket, sys, time, torch, warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from transformers import TrainerState, TrainingArguments
 from .args import check_train_args, parse_train_args
 from .callbacks import InterruptCallback, SaveArgsCallback, plot_losses
-from .checkpoint import checkpoint_problem, last_complete_checkpoint, rotation_debris
+from .checkpoint import checkpoint_problem, last_complete_checkpoint, resume_checkpoint, rotation_debris
 from .core import cli_errors, pid_alive, process_tag, sigterm_exits
 from .report import DryRunPlan, dry_run, write_model_card
 from .trainer import SftnbTrainer, build_trainer
@@ -110,41 +111,79 @@ def restore_final_model(trainer, interrupt:InterruptCallback, checkpoint:Path):
 # %% ../nbs/07d_train.ipynb #642c7704
 LOCK_NAME = 'sftnb.lock'
 
-def _lock_holder(lock:Path)->dict|None:
-    try: return json.loads(lock.read_text())
-    except FileNotFoundError: return None
-    except ValueError: return {}
+def process_start(pid:int)->int|None:
+    "When the process `pid` of this machine started (clock ticks since boot, from /proc), or None where that cannot be read."
+    try: return int(Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19])
+    except (OSError, ValueError, IndexError): return None
 
-def _stale(holder:dict)->bool:
-    "Whether a lock's holder is a process of this machine that no longer runs."
-    return holder.get('host') == socket.gethostname() and not pid_alive(int(holder.get('pid', 0)))
+def _holder_text(text:str)->dict|None:
+    try: holder = json.loads(text)
+    except ValueError: return None
+    return holder if isinstance(holder, dict) else None
+
+def _describe(holder:dict|None, lock:Path)->str:
+    if not holder: return f"another process (its lock {lock} does not say which: it is not a lock sftnb wrote)"
+    return f"the run of pid {holder.get('pid')} on {holder.get('host')} (started {holder.get('started')}; lock {lock})"
+
+# %% ../nbs/07d_train.ipynb #013100ce
+@dataclass
+class RunLock:
+    "A held run lock: the lock file and the open descriptor whose `flock` holds it."
+    path:Path
+    fd:int
+
+def _flock(fd:int, lock:Path, out:Path):
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd); raise FileExistsError(f"{out} is in use by {_describe(_live_holder(lock), lock)}: "
+                                            "wait for it to end, or choose another --output_dir") from None
+    except OSError as e:
+        os.close(fd); raise OSError(f"{lock}: cannot lock it ({e.strerror}): the file system of --output_dir has no file locks; "
+                                    "choose an --output_dir on a local disk") from None
+
+def _live_holder(lock:Path, wait:float=1.0)->dict|None:
+    "The holder a locked lock file names (the holder writes it just after locking: wait a moment for that)."
+    t0 = time.monotonic()
+    while True:
+        try: holder = _holder_text(lock.read_text())
+        except OSError: holder = None
+        if holder or time.monotonic() - t0 > wait: return holder
+        time.sleep(0.01)
+
+def _took_over(lock:Path, previous:str):
+    "Warn that the lock file `lock`, which nobody held, named another process."
+    holder = _holder_text(previous)
+    if not holder: warnings.warn(f"{lock}: taking over a lock file that does not say who held it (not a lock sftnb wrote)"); return
+    pid, host = holder.get('pid'), holder.get('host')
+    same_process = isinstance(pid, int) and host == socket.gethostname() and pid_alive(pid) and process_start(pid) == holder.get('process_start')
+    why = ("which no longer holds it" if same_process else "which no longer runs" if not (isinstance(pid, int) and pid_alive(pid))
+           else "which no longer runs (that pid is now another process)")
+    warnings.warn(f"{lock}: taking over the lock of pid {pid} on {host}, {why}")
 
 def take_run_lock(
     output_dir,     # the run's output folder (created if missing)
-)->Path:            # the lock file, for `release_run_lock`
-    "Lock `output_dir` for this process, taking over a lock left by a dead process, or raise naming the run that holds it."
+)->RunLock:         # the held lock, for `release_run_lock`
+    "Lock `output_dir` for this process with an OS lock on its lock file, or raise naming the run that holds it."
     out = Path(output_dir); out.mkdir(parents=True, exist_ok=True)
-    lock, tmp = out/LOCK_NAME, out/f'.{LOCK_NAME}.{process_tag()}.tmp'
-    tmp.write_text(json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), started=time.strftime('%Y-%m-%d %H:%M:%S'))))
-    try:
-        for _ in range(3):
-            try: os.link(tmp, lock); return lock
-            except FileExistsError: pass
-            holder = _lock_holder(lock)
-            if holder is None: continue  # released meanwhile
-            if not _stale(holder):
-                raise FileExistsError(f"{out} is in use by the run of pid {holder.get('pid')} on {holder.get('host')} "
-                                      f"(started {holder.get('started')}; lock {lock}): wait for it to end, or choose another --output_dir")
-            warnings.warn(f"{lock}: taking over the lock of pid {holder.get('pid')} on {holder.get('host')}, which no longer runs")
-            if _lock_holder(lock) == holder: lock.unlink(missing_ok=True)
-        raise FileExistsError(f"{lock}: could not take the lock")
-    finally: tmp.unlink(missing_ok=True)
+    lock = out/LOCK_NAME
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        _flock(fd, lock, out)
+        try: same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)  # its holder removed the file while this process waited for it: lock the one there now
+    if (previous := os.read(fd, 1 << 16).decode('utf-8', 'replace')).strip(): _took_over(lock, previous)
+    me = dict(pid=os.getpid(), host=socket.gethostname(), started=time.strftime('%Y-%m-%d %H:%M:%S'), process_start=process_start(os.getpid()))
+    os.ftruncate(fd, 0); os.pwrite(fd, json.dumps(me).encode(), 0)
+    return RunLock(lock, fd)
 
-# %% ../nbs/07d_train.ipynb #013100ce
-def release_run_lock(lock:Path):
-    "Remove `lock` if this process holds it."
-    holder = _lock_holder(lock) or {}
-    if holder.get('pid') == os.getpid() and holder.get('host') == socket.gethostname(): lock.unlink(missing_ok=True)
+def release_run_lock(lock:RunLock):
+    "Remove the lock file, while still holding it, and let go of the lock."
+    try:
+        if os.fstat(lock.fd).st_ino == os.stat(lock.path).st_ino: lock.path.unlink()
+    except FileNotFoundError: pass
+    finally: os.close(lock.fd)
 
 # %% ../nbs/07d_train.ipynb #0c826e9c
 def keep_freed_memory()->bool: # True where it applied (glibc)
