@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ARG_CLASSES', 'RENAMED_FLAGS', 'DROPPED_FLAGS', 'LIST_FLAGS', 'DEMO_DEFAULTS', 'ModelArguments', 'DataArguments',
            'LoraArguments', 'OtherArguments', 'translate_flags', 'config_flag', 'run_config_file', 'load_run_config',
-           'parse_train_args', 'check_train_args']
+           'parse_train_args', 'check_output_dir', 'check_train_args']
 
 # %% ../nbs/07_args.ipynb #85dcc333
 import dataclasses, json, math, re, sys, torch, warnings
@@ -172,6 +172,19 @@ def parse_train_args(
     defaults = {**base, **(DEMO_DEFAULTS if _uses_demo(_flag_names(argv) | set(file)) else {}), **file}  # the file's values win over defaults
     return parse_cli(ARG_CLASSES, argv, prog='sftnb_train', **defaults)
 
+# %% ../nbs/07_args.ipynb #e94e25ae
+def _within(a:Path, b:Path)->bool: return a == b or b in a.parents
+
+def check_output_dir(dargs, targs):
+    "Raise naming both when `--output_dir` is, contains or is inside a training or evaluation source."
+    out = Path(targs.output_dir).resolve()
+    sources = [('--train_file', f) for f in dargs.train_file or []] + ([('--eval_file', dargs.eval_file)] if dargs.eval_file else [])
+    for flag, f in sources:
+        if not Path(str(f)).exists(): continue  # a hub id, or a file that is missing: reported where it is read
+        src = Path(str(f)).resolve()
+        how = 'is' if out == src else 'is inside' if _within(out, src) else 'contains' if _within(src, out) else None
+        if how: raise ValueError(f"--output_dir {targs.output_dir} {how} the {flag} source {f}: the run would write among the data; choose another --output_dir")
+
 # %% ../nbs/07_args.ipynb #783a0549
 def _arg_checks(dargs, largs, targs)->list: # (ok, flag, value, what it must be)
     return [(targs.max_steps == -1 or targs.max_steps > 0, 'max_steps', targs.max_steps, 'a positive number of steps, or -1 to train by --num_train_epochs'),
@@ -194,5 +207,6 @@ def check_train_args(margs, dargs, largs, oargs, targs):
     "Raise a `ValueError` naming the flag for a value no run can use (checked before anything is loaded)."
     for ok, flag, value, what in _arg_checks(dargs, largs, targs):
         if not ok: raise ValueError(f"--{flag} must be {what}, got {value}")
+    check_output_dir(dargs, targs)
     if targs.use_liger_kernel and not is_liger_kernel_available():
         raise ValueError("--use_liger_kernel needs the liger-kernel package (pip install liger-kernel)")
