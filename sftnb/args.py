@@ -178,7 +178,8 @@ def _within(a:Path, b:Path)->bool: return a == b or b in a.parents
 def check_output_dir(dargs, targs):
     "Raise naming both when `--output_dir` is, contains or is inside a training or evaluation source."
     out = Path(targs.output_dir).resolve()
-    sources = [('--train_file', f) for f in dargs.train_file or []] + ([('--eval_file', dargs.eval_file)] if dargs.eval_file else [])
+    train = [dargs.train_file] if isinstance(dargs.train_file, (str, Path)) else dargs.train_file or []  # one, or a list (a mixture)
+    sources = [('--train_file', f) for f in train] + ([('--eval_file', dargs.eval_file)] if dargs.eval_file else [])
     for flag, f in sources:
         if not Path(str(f)).exists(): continue  # a hub id, or a file that is missing: reported where it is read
         src = Path(str(f)).resolve()

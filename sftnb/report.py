@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CARD_SKIP', 'data_report', 'data_reports', 'non_default_args', 'model_card', 'card_path', 'write_model_card',
-           'DryRunPlan', 'plan_problems', 'estimate_seconds', 'dry_run']
+           'DryRunPlan', 'plan_problems', 'estimate_seconds', 'empty_epoch', 'dry_run']
 
 # %% ../nbs/07c_report.ipynb #9c43890c
 import dataclasses, json, math, os, re, resource, torch
@@ -177,6 +177,15 @@ def estimate_seconds(
     "Wall time of `total_steps` training steps: the first as measured, the others at the steady rate."
     return first + max(total_steps - 1, 0) * per_step
 
+# %% ../nbs/07c_report.ipynb #55914528
+def empty_epoch(trainer)->str|None:
+    "Why an epoch of `trainer`'s training data has no batch, or None when it has one."
+    if trainer.train_dataset is None or len(trainer.get_train_dataloader()) > 0: return None
+    a = trainer.args
+    why = ", and --dataloader_drop_last drops the incomplete one" if a.dataloader_drop_last else ''
+    return (f"the training data gives no batch: {len(trainer.train_dataset):,} examples, fewer than one batch of "
+            f"{a.per_device_train_batch_size * a.world_size:,}{why}; lower --per_device_train_batch_size or add data")
+
 # %% ../nbs/07c_report.ipynb #17c3006e
 def _steps(trainer, targs)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
     per_epoch = math.ceil(len(trainer.get_train_dataloader()) / targs.gradient_accumulation_steps)
@@ -199,6 +208,7 @@ def dry_run(margs, dargs, largs, oargs, targs)->DryRunPlan:
         trainer.add_callback(clock)
         try: per_epoch, total = _steps(trainer, targs)
         except ValueError as e: problems.append(str(e))
+        if per_epoch == 0: problems.append(empty_epoch(trainer)); per_epoch = None  # nothing to measure
         problems += plan_problems(trainer, targs.output_dir)
         if per_epoch is not None:
             try: trainer.train()

@@ -18,7 +18,7 @@ from .args import check_train_args, parse_train_args
 from .callbacks import InterruptCallback, SaveArgsCallback, plot_losses
 from .checkpoint import checkpoint_problem, last_complete_checkpoint, resume_checkpoint, rotation_debris
 from .core import cli_errors, pid_alive, process_tag, sigterm_exits
-from .report import DryRunPlan, card_path, dry_run, write_model_card
+from .report import DryRunPlan, card_path, dry_run, empty_epoch, write_model_card
 from .trainer import SftnbTrainer, build_trainer
 
 # %% ../nbs/07d_train.ipynb #98e5f8e6
@@ -64,6 +64,7 @@ def run_training(margs, dargs, largs, oargs, targs, callbacks:list|None, cleanup
         if restore: restore_final_model(trainer, interrupt, resume)
         else: print(f"sftnb: {out} already holds the finished run ({resume.name}); nothing to train")
     elif targs.do_train:
+        if (why := empty_epoch(trainer)): raise ValueError(why)
         if resume: print(f"sftnb: resuming from {resume}")
         metrics.update(trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics)
     tokens_per_second = trainer.real_tokens * trainer.args.world_size / max(time.time() - start, 1e-9)
