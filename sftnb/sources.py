@@ -245,6 +245,7 @@ def source_size(source, split:str='train', subset=None)->tuple: # (total, unit)
     if kind == 'parquet':
         try: return pq.ParquetFile(str(source)).metadata.num_rows, 'rows'
         except (pa.ArrowException, OSError) as e: raise ValueError(f"{source}: not a parquet file ({' '.join(str(e).split())})") from None
+    if kind == 'folder': folder_files(source, split)  # a folder that cannot be read is refused before a progress bar starts
     if kind in ('json', 'folder'): return None, 'rows'
     return load_records_dataset(source, split, subset).num_rows, 'rows'
 
