@@ -409,7 +409,7 @@ def tokenize_file(
     columns = {k: v for k, v in dict(prompt_column=prompt_column, generation_column=generation_column,
                                      messages_column=messages_column).items() if v}
     stats = TokenizeStats(input_file=str(path), output_file=str(output))
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(parents=True, exist_ok=True); sweep_stale_tmp(output.parent)  # what a killed run left beside its output
     tmp_out = _tmp_path(output)
     try:
         lengths = _write_rows(path, tokenizer, bt, eos, _schema(meta), tmp_out, stats, mode, max_length, on_long, skip_invalid,

@@ -28,11 +28,19 @@ def tokenized_metadata(
     return json.loads(meta[b'sftnb'])
 
 # %% ../nbs/02b_tokenized.ipynb #7e229eb3
+def _id_beyond(ids:pa.ListArray, vocab:int)->tuple|None: # (row in the batch, token id), or None
+    "The first token id in `ids` outside a vocabulary of `vocab` ids."
+    values = np.asarray(ids.values)
+    if not len(values) or values.max() < vocab: return None
+    i = int(np.argmax(values >= vocab))
+    return int(np.searchsorted(np.asarray(ids.offsets), i, 'right')) - 1, int(values[i])
+
 def tokenized_counts(
     path:Path,  # an Arrow file written by `tokenize_file`
 )->dict:        # {'rows', 'tokens'}
-    "The row and token counts of a tokenized file, checked against those recorded at its end: a truncated file is refused."
+    "The row and token counts of a tokenized file, checked against those recorded at its end and its vocabulary: a truncated or damaged file is refused."
     meta, rows, tokens, end = tokenized_metadata(path), 0, 0, None
+    vocab = meta['tokenizer']['vocab_size']
     try:
         with pa.memory_map(str(path)) as src:
             reader = pa.ipc.open_stream(src)
@@ -40,6 +48,8 @@ def tokenized_counts(
                 try: batch, custom = reader.read_next_batch_with_custom_metadata()
                 except StopIteration: break
                 if custom and b'sftnb_rows' in custom: end = {k: int(custom[f'sftnb_{k}'.encode()]) for k in ('rows', 'tokens')}
+                if (bad := _id_beyond(batch['input_ids'], vocab)):
+                    raise ValueError(f"{path} is corrupt: row {rows + bad[0] + 1:,} holds token id {bad[1]:,}, outside the tokenizer's {vocab:,} ids; tokenize it again")
                 rows, tokens = rows + batch.num_rows, tokens + int(np.asarray(batch['length']).sum())
     except (pa.ArrowInvalid, OSError) as e: raise ValueError(f"{path} is truncated or corrupt ({e}): tokenize it again") from None
     counts = dict(rows=rows, tokens=tokens)

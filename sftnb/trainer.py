@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['VARLEN_BACKENDS', 'supervised_loss', 'with_loss_options', 'standard_loss_reason', 'budget_lengths', 'SftnbTrainer',
-           'fsdp_on_cpu', 'load_training_data', 'load_mixture', 'RunData', 'load_run_data', 'run_config',
-           'trainer_args', 'build_trainer', 'option_callbacks']
+           'fsdp_on_cpu', 'NoSpaceError', 'saving', 'load_training_data', 'load_mixture', 'RunData', 'load_run_data',
+           'run_config', 'trainer_args', 'build_trainer', 'option_callbacks']
 
 # %% ../nbs/07b_trainer.ipynb #5d111d93
-import copy, json, numpy as np, os, time, torch.nn.functional as F
+import copy, errno, json, numpy as np, os, shutil, time, torch.nn.functional as F
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import NamedTuple
 from fastcore.basics import patch
@@ -126,12 +127,45 @@ def create_accelerator_and_postprocess(self:SftnbTrainer):
     if fsdp_on_cpu(self.accelerator): self.is_fsdp_enabled = True
 
 # %% ../nbs/07b_trainer.ipynb #febd91bf
+class NoSpaceError(OSError):
+    "The disk filled up while a checkpoint or the final model was being written."
+
+def _out_of_space(e:BaseException, folder:Path)->bool:
+    "Whether `e`, raised while writing into `folder`, comes from a full disk (torch's writer says only 'unexpected pos': then the free space tells)."
+    for x in (e, e.__cause__, e.__context__):
+        if isinstance(x, OSError) and x.errno == errno.ENOSPC or x is not None and 'No space left' in str(x): return True
+    while not folder.exists(): folder = folder.parent
+    return shutil.disk_usage(folder).free < 16 << 20
+
+@contextmanager
+def saving(
+    folder,     # the checkpoint folder or output_dir being written
+):
+    "Turn a full disk while saving into `folder` into one error that names the file being written and says 'no space left'."
+    try: yield
+    except NoSpaceError: raise
+    except (OSError, RuntimeError) as e:
+        folder = Path(folder)
+        if not _out_of_space(e, folder): raise
+        files = [f for f in folder.iterdir() if f.is_file()] if folder.is_dir() else []
+        what = getattr(e, 'filename', None) or (max(files, key=lambda f: f.stat().st_mtime) if files else folder)
+        err = NoSpaceError(f"no space left on the device writing {what}: free some space and rerun the same command "
+                           "(it resumes from the last complete checkpoint)")
+        err.errno = errno.ENOSPC
+        raise err from None
+
+@patch
+def _save_checkpoint(self:SftnbTrainer, model, trial):
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+    with saving(Path(self.args.output_dir)/f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"): Trainer._save_checkpoint(self, model, trial)
+
 @patch
 def save_model(self:SftnbTrainer, output_dir:str|None=None, _internal_call:bool=False):
-    if not (self.is_fsdp_enabled and self.accelerator.device.type == 'cpu'): return Trainer.save_model(self, output_dir, _internal_call)
-    from torch.distributed.tensor import DTensor
-    full = {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().clone() for k, v in self.model.state_dict().items()}  # every rank gathers
-    if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
+    with saving(output_dir or self.args.output_dir):
+        if not (self.is_fsdp_enabled and self.accelerator.device.type == 'cpu'): return Trainer.save_model(self, output_dir, _internal_call)
+        from torch.distributed.tensor import DTensor
+        full = {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().clone() for k, v in self.model.state_dict().items()}  # every rank gathers
+        if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
 
 # %% ../nbs/07b_trainer.ipynb #d05ef2df
 def _tokenized_file(path, tokenizer, special_tokens:list, dargs:DataArguments, mode:str, flag:str)->Path:
