@@ -4,10 +4,12 @@
 
 # %% auto #0
 __all__ = ['peak_bytes', 'LinearCrossEntropy', 'linear_cross_entropy', 'head_problem', 'chunked_supervised_loss',
-           'head_chunk_rows', 'TiledForward', 'TiledMLP', 'tile_mlps', 'untile_mlps', 'activation_bytes']
+           'head_chunk_rows', 'chunked_loss_if_large', 'TiledForward', 'TiledMLP', 'tile_mlps', 'untile_mlps',
+           'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit']
 
-# %% ../nbs/04a_memory.ipynb #b39bc381
-from contextlib import contextmanager
+# %% ../nbs/04a_memory.ipynb #ecdcc77b
+from dataclasses import dataclass
+from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn
 from .data import IGNORE_INDEX
@@ -103,7 +105,22 @@ def head_chunk_rows(
     if supervised * vocab * 4 <= min_bytes: return None
     return max(chunk_bytes // (vocab * 4), 1)
 
-# %% ../nbs/04a_memory.ipynb #ab3f4916
+# %% ../nbs/04a_memory.ipynb #80cedec6
+def chunked_loss_if_large(
+    model,                      # as for `chunked_supervised_loss`
+    inputs:dict,                # a batch with `labels`
+    num_items_in_batch=None,    # the loss's normaliser (default: this batch's supervised tokens)
+    chunk_bytes:int=64 * 2**20, # float32 logits per chunk
+    min_bytes:int=256 * 2**20,  # chunk only past this many bytes of logits
+)->tuple|None:                  # (loss, outputs), or None: use the plain head
+    "`chunked_supervised_loss` when the batch's supervised logits would pass `min_bytes` and `head_problem` finds nothing, else None."
+    head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
+    if head is None or 'labels' not in inputs: return None
+    rows = head_chunk_rows(int((inputs['labels'][:, 1:] != IGNORE_INDEX).sum()), head.weight.shape[0], chunk_bytes, min_bytes)
+    if rows is None or head_problem(model): return None
+    return chunked_supervised_loss(model, inputs, num_items_in_batch, rows)
+
+# %% ../nbs/04a_memory.ipynb #6e477eae
 class TiledForward(torch.autograd.Function):
     "`fn(x)` tile by tile along dim 1, keeping only `x` for the backward, which recomputes each tile with its gradients (`params`: the weights `fn` uses)."
     @staticmethod
@@ -127,7 +144,7 @@ class TiledForward(torch.autograd.Function):
         it = iter(gp)
         return None, None, gx, *[next(it) if p.requires_grad else None for p in ctx.params]
 
-# %% ../nbs/04a_memory.ipynb #b48217c0
+# %% ../nbs/04a_memory.ipynb #6a379202
 class TiledMLP(nn.Module):
     "A model's MLP computed in sequence tiles of `tile_tokens` for rows longer than `min_tokens`, forward and backward; parameter names unchanged."
     def __init__(self, mlp:nn.Module, tile_tokens:int=2048, min_tokens:int=8192):
@@ -144,7 +161,7 @@ class TiledMLP(nn.Module):
 
     def extra_repr(self): return f"{type(self.mlp).__name__}, tile_tokens={self.tile_tokens}, min_tokens={self.min_tokens}"
 
-# %% ../nbs/04a_memory.ipynb #4774e78a
+# %% ../nbs/04a_memory.ipynb #28095a6e
 def _is_mlp(name:str, m:nn.Module)->bool:
     return name.rsplit('.', 1)[-1] == 'mlp' and type(m).__name__.endswith('MLP') and not isinstance(m, TiledMLP)
 
@@ -168,7 +185,7 @@ def untile_mlps(model:nn.Module)->int: # MLPs restored
         setattr(model.get_submodule(parent), leaf, m.mlp)
     return len(found)
 
-# %% ../nbs/04a_memory.ipynb #bb5e66df
+# %% ../nbs/04a_memory.ipynb #fb5dd920
 def activation_bytes(
     config,                     # the model's config (`hidden_size`, `intermediate_size`, `num_hidden_layers`, `vocab_size`, heads)
     length:int,                 # tokens in the row
@@ -189,3 +206,49 @@ def activation_bytes(
     kept += length * 3 * h * dtype_bytes  # the embeddings and the final norm
     head = (min(supervised, chunk_rows) * vocab * 4 * 2 + supervised * h * 8) if chunk_rows else supervised * vocab * 4 * 3
     return int(kept + head + length * 8 * 4)  # + the batch's int64 ids, labels, positions and the supervision index
+
+# %% ../nbs/04a_memory.ipynb #1ff481ed
+def available_memory(device:str='cpu')->int: # bytes
+    "Memory a training process can use: the CUDA device's total, or on the CPU the cgroup limit if there is one, else the machine's RAM."
+    if device.startswith('cuda') and torch.cuda.is_available(): return torch.cuda.get_device_properties(torch.device(device)).total_memory
+    for f in ('/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'):
+        try: v = Path(f).read_text().strip()
+        except OSError: continue
+        if v.isdigit() and int(v) < 2**60: return int(v)
+    try: return int(next(l.split()[1] for l in open('/proc/meminfo') if l.startswith('MemTotal:'))) * 1024
+    except (OSError, StopIteration): return 0
+
+# %% ../nbs/04a_memory.ipynb #e80949e2
+@dataclass
+class FitPrediction:
+    "Whether the longest training example is predicted to fit in memory."
+    length: int         # tokens of the longest example
+    supervised: int     # its supervised positions
+    needed: int         # bytes predicted at its peak
+    available: int      # bytes there are
+    @property
+    def fits(self)->bool: return self.needed <= self.available
+    def __str__(self):
+        return (f"the longest example ({self.length:,} tokens, {self.supervised:,} supervised) needs about {self.needed / 2**30:.2f} GiB at its peak, "
+                f"{'within' if self.fits else 'more than'} the {self.available / 2**30:.2f} GiB available")
+
+# %% ../nbs/04a_memory.ipynb #1f8df23a
+def predict_fit(
+    config,                 # the model's config
+    length:int,             # tokens of the longest example (with packing: of the longest row)
+    supervised:int,         # its supervised positions
+    measured_peak:int,      # bytes: the peak the dry run measured
+    measured_length:int,    # tokens of the longest row the dry run measured
+    measured_supervised:int,# its supervised positions
+    available:int,          # bytes there are (`available_memory`)
+    checkpointing:bool=True,# gradient checkpointing on
+    dtype_bytes:int=4,      # bytes per activation
+    vocab_bytes_min:int=256 * 2**20, # the head is chunked past this (see `head_chunk_rows`)
+    tile_from:int=8192,     # the MLP is tiled past this (see `tile_mlps`)
+)->FitPrediction:
+    "The dry run's measured peak plus what the longest example adds over the rows it measured, against `available`."
+    def act(n, s):
+        rows = head_chunk_rows(s, config.vocab_size, min_bytes=vocab_bytes_min)
+        return activation_bytes(config, n, s, checkpointing, rows, 2048 if n > tile_from else None, dtype_bytes)
+    extra = max(act(length, supervised) - act(measured_length, measured_supervised), 0)
+    return FitPrediction(length, supervised, measured_peak + extra, available)
