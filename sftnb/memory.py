@@ -98,8 +98,8 @@ def chunked_supervised_loss(
 def head_chunk_rows(
     supervised:int,             # supervised positions in the batch
     vocab:int,                  # the head's output size
-    chunk_bytes:int=64 * 2**20, # float32 logits per chunk
-    min_bytes:int=256 * 2**20,  # chunk only when all the logits would be bigger than this
+    chunk_bytes:int=32 * 2**20, # float32 logits per chunk
+    min_bytes:int=64 * 2**20,  # chunk only when all the logits would be bigger than this
 )->int|None:                    # rows per chunk, or None: the plain head
     "Rows per chunk for a head over `supervised` positions, or None when its logits are small enough to make at once."
     if supervised * vocab * 4 <= min_bytes: return None
@@ -110,8 +110,8 @@ def chunked_loss_if_large(
     model,                      # as for `chunked_supervised_loss`
     inputs:dict,                # a batch with `labels`
     num_items_in_batch=None,    # the loss's normaliser (default: this batch's supervised tokens)
-    chunk_bytes:int=64 * 2**20, # float32 logits per chunk
-    min_bytes:int=256 * 2**20,  # chunk only past this many bytes of logits
+    chunk_bytes:int=32 * 2**20, # float32 logits per chunk
+    min_bytes:int=64 * 2**20,  # chunk only past this many bytes of logits
 )->tuple|None:                  # (loss, outputs), or None: use the plain head
     "`chunked_supervised_loss` when the batch's supervised logits would pass `min_bytes` and `head_problem` finds nothing, else None."
     head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
@@ -243,7 +243,7 @@ def predict_fit(
     available:int,          # bytes there are (`available_memory`)
     checkpointing:bool=True,# gradient checkpointing on
     dtype_bytes:int=4,      # bytes per activation
-    vocab_bytes_min:int=256 * 2**20, # the head is chunked past this (see `head_chunk_rows`)
+    vocab_bytes_min:int=64 * 2**20, # the head is chunked past this (see `head_chunk_rows`)
     tile_from:int=8192,     # the MLP is tiled past this (see `tile_mlps`)
 )->FitPrediction:
     "The dry run's measured peak plus what the longest example adds over the rows it measured, against `available`."
