@@ -608,7 +608,8 @@ def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, devi
             cfg = SFTConfig(out, padding_free=True, max_length=None, **common)
             t = SFTTrainer(model=model, args=cfg, train_dataset=ds, processing_class=AutoTokenizer.from_pretrained(model_dir), callbacks=[meter])
             t.train()
-        queue.put(dict(meter.summary(), attn_implementation=t.model.config._attn_implementation))
+        s = meter.summary()  # the step's tokens are the example's: sftnb's chunked head calls the decoder, not the model the meter hooks
+        queue.put(dict(s, real_tokens=length, tokens_per_s=length / s['seconds'], attn_implementation=t.model.config._attn_implementation))
     finally: shutil.rmtree(out, ignore_errors=True)
 
 # %% ../nbs/20_bench.ipynb #c23fe004
