@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['peak_bytes', 'LinearCrossEntropy', 'linear_cross_entropy', 'head_problem', 'chunked_supervised_loss',
            'head_chunk_rows', 'chunked_loss_if_large', 'TiledForward', 'TiledMLP', 'tile_mlps', 'untile_mlps',
-           'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit']
+           'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit', 'longest_example']
 
 # %% ../nbs/04a_memory.ipynb #ecdcc77b
 from dataclasses import dataclass
 from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn
-from .data import IGNORE_INDEX
+import numpy as np
+from .data import IGNORE_INDEX, tokenized_lengths
 
 # %% ../nbs/04a_memory.ipynb #0d6e54bd
 def peak_bytes(
@@ -252,3 +253,11 @@ def predict_fit(
         return activation_bytes(config, n, s, checkpointing, rows, 2048 if n > tile_from else None, dtype_bytes)
     extra = max(act(length, supervised) - act(measured_length, measured_supervised), 0)
     return FitPrediction(length, supervised, measured_peak + extra, available)
+
+# %% ../nbs/04a_memory.ipynb #d89d04d2
+def longest_example(ds)->tuple: # (index, tokens, supervised positions)
+    "The longest row of a tokenized dataset (`sftnb.data.load_tokenized`), its length, and how many of its positions the loss reads."
+    lengths = tokenized_lengths(ds)
+    i = int(lengths.argmax())
+    labels = np.asarray(ds[i]['labels'])
+    return i, int(lengths[i]), int((labels[1:] != IGNORE_INDEX).sum())
