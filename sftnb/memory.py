@@ -13,7 +13,8 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn
 import numpy as np
-from .data import IGNORE_INDEX, tokenized_lengths
+from .data import IGNORE_INDEX
+from .tokenized import tokenized_lengths
 
 # %% ../nbs/04a_memory.ipynb #0d6e54bd
 def peak_bytes(
