@@ -380,7 +380,8 @@ class StepMeter(TrainerCallback):
         self.pending += int(mask.sum()) if mask is not None else ids.numel()
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        model.register_forward_pre_hook(self._count, with_kwargs=True)
+        decoder = model.get_decoder() if hasattr(model, 'get_decoder') else None  # sftnb's chunked head calls the decoder, not the model
+        (decoder or model).register_forward_pre_hook(self._count, with_kwargs=True)
         self.rss0 = _reset_peak_rss()
 
     def on_step_end(self, args, state, control, **kwargs):

@@ -35,7 +35,7 @@ class LinearCrossEntropy(torch.autograd.Function):
     def forward(ctx, hidden, weight, bias, targets, chunk_rows:int):
         need_h, need_w, need_b = ctx.needs_input_grad[:3]
         gh = torch.empty_like(hidden) if need_h else None
-        gw = torch.zeros_like(weight, dtype=torch.float32) if need_w else None
+        gw = None  # made by the first chunk
         gb = torch.zeros_like(bias, dtype=torch.float32) if need_b else None
         loss = hidden.new_zeros((), dtype=torch.float32)
         for a in range(0, hidden.shape[0], chunk_rows):
@@ -47,7 +47,7 @@ class LinearCrossEntropy(torch.autograd.Function):
             g = logits.sub_(lse[:, None]).exp_()  # the softmax, in the logits' memory
             g[torch.arange(len(t), device=g.device), t] -= 1
             if need_h: gh[a:a + chunk_rows] = g.to(weight.dtype) @ weight
-            if need_w: gw.addmm_(g.t(), h.float())
+            if need_w: gw = g.t() @ h.float() if gw is None else gw.addmm_(g.t(), h.float())
             if need_b: gb += g.sum(0)
         ctx.dtypes = [None if x is None else x.dtype for x in (hidden, weight, bias)]
         ctx.save_for_backward(gh, gw, gb)
@@ -100,20 +100,22 @@ def chunked_supervised_loss(
 def head_chunk_rows(
     supervised:int,             # supervised positions in the batch
     vocab:int,                  # the head's output size
-    chunk_bytes:int=32 * 2**20, # float32 logits per chunk
-    min_bytes:int=64 * 2**20,  # chunk only when all the logits would be bigger than this
+    chunk_bytes:int=64 * 2**20, # float32 logits per chunk
+    min_bytes:int=128 * 2**20,  # chunk only when all the logits would be bigger than this
 )->int|None:                    # rows per chunk, or None: the plain head
     "Rows per chunk for a head over `supervised` positions, or None when its logits are small enough to make at once."
-    if supervised * vocab * 4 <= min_bytes: return None
-    return max(chunk_bytes // (vocab * 4), 1)
+    total = supervised * vocab * 4
+    if total <= min_bytes: return None
+    chunks = -(-total // chunk_bytes)
+    return -(-supervised // chunks)  # equal chunks: each one reads the head's weight three times, so no more of them than needed
 
 # %% ../nbs/04a_memory.ipynb #80cedec6
 def chunked_loss_if_large(
     model,                      # as for `chunked_supervised_loss`
     inputs:dict,                # a batch with `labels`
     num_items_in_batch=None,    # the loss's normaliser (default: this batch's supervised tokens)
-    chunk_bytes:int=32 * 2**20, # float32 logits per chunk
-    min_bytes:int=64 * 2**20,  # chunk only past this many bytes of logits
+    chunk_bytes:int=64 * 2**20, # float32 logits per chunk
+    min_bytes:int=128 * 2**20,  # chunk only past this many bytes of logits
 )->tuple|None:                  # (loss, outputs), or None: use the plain head
     "`chunked_supervised_loss` when the batch's supervised logits would pass `min_bytes` and `head_problem` finds nothing, else None."
     head = model.get_output_embeddings() if hasattr(model, 'get_output_embeddings') else None
@@ -245,7 +247,7 @@ def predict_fit(
     available:int,          # bytes there are (`available_memory`)
     checkpointing:bool=True,# gradient checkpointing on
     dtype_bytes:int=4,      # bytes per activation
-    vocab_bytes_min:int=64 * 2**20, # the head is chunked past this (see `head_chunk_rows`)
+    vocab_bytes_min:int=128 * 2**20, # the head is chunked past this (see `head_chunk_rows`)
     tile_from:int=8192,     # the MLP is tiled past this (see `tile_mlps`)
 )->FitPrediction:
     "The dry run's measured peak plus what the longest example adds over the rows it measured, against `available`."
