@@ -741,7 +741,7 @@ def context_table(r:dict)->str:
     for k, c in r['cases'].items():
         for t in ('sftnb', 'trl'):
             if t not in c: continue
-            pts = ', '.join(f"{L:,}: " + (f"{x['peak_bytes']/2**30:.2f} GiB {x['tokens_per_s']:,.0f} tok/s" if 'error' not in x else 'over the cap' if x['error'] == 'over the cap' else 'failed')
+            pts = ', '.join(f"{int(L):,}: " + (f"{x['peak_bytes']/2**30:.2f} GiB {x['tokens_per_s']:,.0f} tok/s" if 'error' not in x else 'over the cap' if x['error'] == 'over the cap' else 'failed')
                             for L, x in c[t]['tried'].items())
             rows.append(f"- {k}, {t}: {pts}")
     return '\n'.join(rows)
