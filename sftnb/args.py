@@ -81,6 +81,7 @@ class OtherArguments:
     config: str|None = field(default=None, metadata={'help': 'Run config: a YAML or JSON file of these flags (or a shipped example: full, lora, qlora, chat); flags on the command line win.'})
     dry_run: bool = field(default=False, metadata={'help': 'Load everything, run a few real steps and print the plan (data, parameters, steps, speed, memory, time) without writing checkpoints.'})
     dry_run_steps: int = field(default=3, metadata={'help': 'Training steps the dry run measures.'})
+    memory_limit_gib: float|None = field(default=None, metadata={'help': "Memory the dry run checks the longest example against (default: the GPU's, else the container's limit or the machine's RAM)."})
 
 ARG_CLASSES = (ModelArguments, DataArguments, LoraArguments, OtherArguments, TrainingArguments)
 

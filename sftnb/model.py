@@ -14,6 +14,7 @@ from .args import LoraArguments
 from .attention import AttnChoice, choose_attn_implementation
 from .checkpoint import check_model_weights, resize_embeddings
 from .core import looks_like_path
+from .memory import tile_mlps
 
 # %% ../nbs/07a_model.ipynb #b5e98035
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
@@ -146,6 +147,7 @@ def build_model(path, margs, largs, targs, tokenizer, n_old:int, packing:bool=Fa
     "Load the model at `path` for these arguments, grow its embeddings past `n_old` for added tokens, and wrap it in LoRA if asked."
     attn = attn or choose_model_attn(path, margs, model_device(targs), packing).name
     model = load_model(path, model_dtype(targs, largs.use_lora), attn, margs.trust_remote_code, **quantization_kwargs(largs, targs))
+    tile_mlps(model)  # rows longer than 8,192 tokens run each MLP in sequence tiles (`sftnb.memory`); shorter ones as before
     added = len(tokenizer) > n_old
     if added: resize_embeddings(model, len(tokenizer), n_old)
     if targs.gradient_checkpointing and not largs.use_lora: model.config.use_cache = False

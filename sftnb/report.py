@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CARD_SKIP', 'data_report', 'data_reports', 'non_default_args', 'model_card', 'card_path', 'write_model_card',
-           'DryRunPlan', 'plan_problems', 'estimate_seconds', 'empty_epoch', 'dry_run']
+           'DryRunPlan', 'plan_problems', 'estimate_seconds', 'empty_epoch', 'longest_fit', 'dry_run']
 
 # %% ../nbs/07c_report.ipynb #9c43890c
 import dataclasses, json, math, os, re, resource, torch
@@ -17,6 +17,8 @@ from .tokenized import load_tokenized, tokenized_lengths
 from .tokenize import stats_path
 from .demo import demo_model_path
 from .trainer import build_trainer, run_config
+from .memory import FitPrediction, available_memory, longest_example, predict_fit
+from .model import model_device
 
 # %% ../nbs/07c_report.ipynb #5576ca7a
 def data_report(
@@ -142,6 +144,7 @@ class DryRunPlan:
     peak_memory: int            # bytes: CUDA's peak allocation, or the process's peak RSS on the CPU
     estimated_seconds: float|None
     problems: list
+    fit: FitPrediction|None = None  # whether the longest training example is predicted to fit in memory (`longest_fit`)
 
     def __str__(self):
         lines = ['sftnb dry run', 'data:']
@@ -194,6 +197,19 @@ def empty_epoch(trainer)->str|None:
     return (f"the training data gives no batch: {len(trainer.train_dataset):,} examples, fewer than one batch of "
             f"{a.per_device_train_batch_size * a.world_size:,}{why}; lower --per_device_train_batch_size or add data")
 
+# %% ../nbs/07c_report.ipynb #m237341e
+def longest_fit(
+    trainer,                        # after the dry run's steps (`SftnbTrainer.longest_measured` set)
+    targs:TrainingArguments,        # the run's arguments
+    memory_limit_gib:float|None=None, # plan for this much memory instead of the device's
+)->FitPrediction|None:              # None without training data or measured steps
+    "Whether the longest training example is predicted to fit in memory, from the dry run's measured peak."
+    if trainer.train_dataset is None or not trainer.longest_measured[0]: return None
+    _, n, supervised = longest_example(trainer.train_dataset)
+    available = int(memory_limit_gib * 2**30) if memory_limit_gib else available_memory(model_device(targs))
+    return predict_fit(trainer.model.config, n, supervised, _peak_memory(), *trainer.longest_measured, available,
+                       targs.gradient_checkpointing, 2 if (targs.bf16 or targs.fp16) else 4)
+
 # %% ../nbs/07c_report.ipynb #17c3006e
 def _steps(trainer, targs)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
     per_epoch = math.ceil(len(trainer.get_train_dataloader()) / targs.gradient_accumulation_steps)
@@ -221,12 +237,14 @@ def dry_run(margs, dargs, largs, oargs, targs)->DryRunPlan:
         if per_epoch is not None:
             try: trainer.train()
             except (ValueError, RuntimeError) as e: problems.append(f"a training step failed: {e}")
+    fit = longest_fit(trainer, targs, oargs.memory_limit_gib)
+    if fit and not fit.fits: problems.append(f"{fit}: shorten it (--max_length), turn on --gradient_checkpointing, train LoRA, or use a machine with more memory")
     steps, (first, per_step, tokens_per_second) = trainer.state.global_step, clock.rates()
     plan = DryRunPlan(data=[r for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, s)],
                       total_params=sum(p.numel() for p in trainer.model.parameters()),
                       trainable_params=sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
                       steps_per_epoch=per_epoch, total_steps=total, steps_measured=steps,
                       tokens_per_second=tokens_per_second * probe.world_size, seconds_per_step=per_step, first_step_seconds=first,
-                      peak_memory=_peak_memory(), estimated_seconds=estimate_seconds(total, first, per_step) if (total and steps) else None, problems=problems)
+                      peak_memory=_peak_memory(), estimated_seconds=estimate_seconds(total, first, per_step) if (total and steps) else None, problems=problems, fit=fit)
     if trainer.is_world_process_zero(): print(plan)
     return plan

@@ -43,7 +43,7 @@ def train(
     "Fine-tune as `sftnb_train` would (with no arguments: the demo); resume if `output_dir` has a checkpoint."
     margs, dargs, largs, oargs, targs = parse_train_args(argv if (argv is not None or kwargs) else [], **kwargs)
     check_train_args(margs, dargs, largs, oargs, targs)
-    if targs.use_cpu: keep_freed_memory()
+    if targs.use_cpu and not targs.gradient_checkpointing: keep_freed_memory()  # checkpointing means long examples: memory before page faults
     if oargs.dry_run: return dry_run(margs, dargs, largs, oargs, targs)
     with sigterm_exits(), run_guard(targs) as cleanup: return run_training(margs, dargs, largs, oargs, targs, callbacks, cleanup)
 

@@ -24,6 +24,7 @@ from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_t
 from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, tokenized_lengths
 from .cache import tokenize_cached
 from .demo import demo_model_path, sample_path
+from .memory import chunked_loss_if_large
 from .model import build_model, choose_model_attn, load_tokenizer, local_rank, lora_targets, model_device
 from .sources import source_kind
 
@@ -84,14 +85,17 @@ class SftnbTrainer(Trainer):
     def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.supervised_lm_head, self.max_tokens_per_batch, self.train_lengths = supervised_lm_head, max_tokens_per_batch, train_lengths
-        self.real_tokens = 0
+        self.real_tokens, self.longest_measured = 0, (0, 0)  # (tokens, supervised positions) of the largest training batch seen
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if model.training:
             self.real_tokens += int(inputs['attention_mask'].sum() if 'attention_mask' in inputs else inputs['input_ids'].numel())
+            if 'labels' in inputs and inputs['input_ids'].numel() > self.longest_measured[0]:
+                self.longest_measured = (inputs['input_ids'].numel(), int((inputs['labels'][:, 1:] != IGNORE_INDEX).sum()))
         if not self.supervised_lm_head or 'labels' not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        loss, outputs = supervised_loss(model, inputs, num_items_in_batch)
+        chunked = chunked_loss_if_large(model, inputs, num_items_in_batch) if (model.training and self.accelerator.unwrap_model(model) is model and not self.args.label_smoothing_factor) else None
+        loss, outputs = chunked or supervised_loss(model, inputs, num_items_in_batch)  # chunked: big logits (long examples), one process
         coef = getattr(getattr(self.accelerator.unwrap_model(model), 'config', None), 'router_aux_loss_coef', 0.)
         loss = with_loss_options(loss, outputs, inputs['labels'], num_items_in_batch, self.args.label_smoothing_factor, coef)
         if self.args.average_tokens_across_devices and num_items_in_batch is not None:
