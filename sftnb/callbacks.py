@@ -5,14 +5,19 @@
 # %% auto #0
 __all__ = ['SAMPLE_COLUMNS', 'SaveArgsCallback', 'InterruptCallback', 'ProfilerCallback', 'StepClock', 'loss_history',
            'plot_losses', 'LivePlotCallback', 'eval_prompts', 'greedy_completion', 'log_sample_table',
-           'EvalSamplesCallback', 'latest_samples', 'samples_html', 'example_lengths', 'NEFTuneCallback']
+           'EvalSamplesCallback', 'latest_samples', 'samples_html', 'duration', 'run_progress', 'svg_chart',
+           'dashboard_html', 'display_kind', 'kernel_id', 'DashboardWidget', 'sigint_stops_run', 'DashboardCallback',
+           'example_lengths', 'NEFTuneCallback']
 
 # %% ../nbs/06_callbacks.ipynb #5864fc53
-import io, json, signal, sys, time
+import io, json, re, signal, sys, threading, time
+from types import SimpleNamespace
 from pathlib import Path
 import torch
 from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+import anywidget, traitlets
+from IPython.display import HTML, display
 
 # %% ../nbs/06_callbacks.ipynb #9635f195
 class SaveArgsCallback(TrainerCallback):
@@ -43,6 +48,9 @@ class InterruptCallback(TrainerCallback):
         "Give the signals back to their previous handlers."
         for s, h in self._old.items(): signal.signal(s, h)
         self._old = {}
+    def request(self, signum:int=signal.SIGINT):
+        "Stop as if `signum` had come, from any thread: the dashboard's Stop button, a background run's `stop()`."
+        if self.received is None: self.received = signum
     def on_train_begin(self, args, state, control, **kwargs): self.install()
     def on_step_end(self, args, state, control, **kwargs):
         if self.received is not None: control.should_save = control.should_training_stop = True
@@ -222,6 +230,237 @@ def samples_html(records:list)->str:
     cell = lambda v: f"<td style='text-align:left;white-space:pre-wrap'>{escape(str(v))}</td>"
     head = ''.join(f'<th>{c}</th>' for c in SAMPLE_COLUMNS)
     return f"<table><tr>{head}</tr>" + ''.join('<tr>' + ''.join(cell(r[c]) for c in SAMPLE_COLUMNS) + '</tr>' for r in records) + '</table>'
+
+# %% ../nbs/06_callbacks.ipynb #1ff76965
+def duration(seconds:float)->str:
+    "A duration as people read it: `42 s`, `3 min 07 s`, `1 h 02 min`."
+    s = int(round(seconds))
+    if s >= 3600: return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+# %% ../nbs/06_callbacks.ipynb #0f352ddf
+def run_progress(
+    state,              # the Trainer's `TrainerState` (or anything with its fields)
+    start:float,        # clock time when this session of the run began
+    start_step:int,     # the step it began at (a resumed run begins past 0)
+    now:float,          # clock time now
+)->dict:                # step, max_steps, epoch, num_epochs, elapsed, eta (seconds; None before the first step)
+    "Where a run is: step and epoch of the total, seconds since `start`, and the time left at this session's rate."
+    step, total = state.global_step, state.max_steps or 0
+    elapsed, done = now - start, step - start_step
+    eta = (total - step) * elapsed / done if (done > 0 and total) else None
+    return dict(step=step, max_steps=total, epoch=float(state.epoch or 0), num_epochs=float(state.num_train_epochs or 0), elapsed=elapsed, eta=eta)
+
+# %% ../nbs/06_callbacks.ipynb #5d1295af
+def svg_chart(
+    series:dict,            # name -> (points [(x, y)], colour, dots: bool)
+    title:str,              # shown above the plot
+    width:int=380, height:int=170,
+    log:bool=False,         # a log scale for y (learning rates)
+)->str:                     # an inline `<svg>`
+    "A small line chart as SVG: one polyline (or dots) per series, the y range and the last x under it."
+    import math
+    from html import escape
+    fy = (lambda y: math.log10(max(y, 1e-12))) if log else float
+    pts = [(x, fy(y)) for ps, _, _ in series.values() for x, y in ps]
+    l, r, t, b = 46, 8, 20, 22
+    out = [f"<svg class='sftnb-chart' width='{width}' height='{height}' viewBox='0 0 {width} {height}' xmlns='http://www.w3.org/2000/svg' "
+           f"style='font:11px sans-serif;background:#fff'><text x='{l}' y='13' fill='#333'>{escape(title)}</text>",
+           f"<rect x='{l}' y='{t}' width='{width-l-r}' height='{height-t-b}' fill='none' stroke='#ccc'/>"]
+    if pts:
+        x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
+        y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
+        if x1 == x0: x1 = x0 + 1
+        if y1 == y0: y0, y1 = y0 - 0.5, y1 + 0.5
+        sx = lambda x: l + (x - x0) / (x1 - x0) * (width - l - r)
+        sy = lambda y: t + (y1 - y) / (y1 - y0) * (height - t - b)
+        lab = (lambda v: f"{10**v:.0e}") if log else (lambda v: f"{v:.3g}")
+        out += [f"<text x='{l-4}' y='{t+9}' text-anchor='end' fill='#666'>{lab(y1)}</text>",
+                f"<text x='{l-4}' y='{height-b}' text-anchor='end' fill='#666'>{lab(y0)}</text>",
+                f"<text x='{width-r}' y='{height-6}' text-anchor='end' fill='#666'>step {x1:g}</text>"]
+        for i, (name, (ps, colour, dots)) in enumerate(series.items()):
+            if not ps: continue
+            xy = ' '.join(f"{sx(x):.1f},{sy(fy(y)):.1f}" for x, y in ps)
+            out.append(f"<polyline class='sftnb-{name}' data-n='{len(ps)}' points='{xy}' fill='none' stroke='{colour}' stroke-width='1.5'/>")
+            if dots: out += [f"<circle cx='{sx(x):.1f}' cy='{sy(fy(y)):.1f}' r='2.5' fill='{colour}'/>" for x, y in ps]
+            out.append(f"<text x='{l+6+i*110}' y='{height-6}' fill='{colour}'>{escape(name.replace('_', ' '))} {ps[-1][1]:.4g}</text>")
+    return ''.join(out + ['</svg>'])
+
+# %% ../nbs/06_callbacks.ipynb #aaa71236
+def dashboard_html(
+    progress:dict,              # `run_progress`
+    log_history:list,           # the Trainer's `state.log_history`
+    tokens_per_second:float|None=None,
+    samples:list|None=None,     # records of the latest `EvalSamplesCallback` evaluation
+    status:str='running',       # running, stopping, stopped, finished or failed
+    message:str='',             # e.g. the error of a failed run
+)->str:
+    "The dashboard of a run as HTML: progress bar, times and speed, loss and learning-rate charts, the latest samples."
+    from html import escape
+    p, hist = progress, loss_history(log_history)
+    lrs = [(h['step'], h['learning_rate']) for h in log_history if 'learning_rate' in h]
+    frac = min(p['step'] / p['max_steps'], 1.0) if p['max_steps'] else 0.0
+    colour = {'failed': '#c62828', 'stopped': '#ef6c00', 'stopping': '#ef6c00'}.get(status, '#1976d2')
+    facts = [f"step {p['step']:,}/{p['max_steps']:,}", f"epoch {p['epoch']:.2f}/{p['num_epochs']:g}", f"elapsed {duration(p['elapsed'])}",
+             f"ETA {duration(p['eta'])}" if (p['eta'] is not None and status == 'running') else None,
+             f"{tokens_per_second:,.0f} tokens/s" if tokens_per_second else None]
+    bar = (f"<div style='background:#e0e0e0;border-radius:3px;height:12px;width:100%;max-width:780px'>"
+           f"<div class='sftnb-bar' style='background:{colour};height:12px;border-radius:3px;width:{100*frac:.1f}%'></div></div>")
+    head = (f"<div class='sftnb-status' data-status='{status}'><b>{escape(status)}</b> · " + ' · '.join(f for f in facts if f)
+            + (f" · {escape(message)}" if message else '') + '</div>')
+    charts = (svg_chart({'train_loss': (hist['train'], '#1976d2', False), 'eval_loss': (hist['eval'], '#d81b60', True)}, 'loss')
+              + svg_chart({'learning_rate': (lrs, '#2e7d32', False)}, 'learning rate'))
+    table = f"<div style='max-height:260px;overflow:auto'>{samples_html(samples)}</div>" if samples else ''
+    return f"<div class='sftnb-dashboard'>{head}{bar}<div style='display:flex;flex-wrap:wrap;gap:8px;margin-top:6px'>{charts}</div>{table}</div>"
+
+# %% ../nbs/06_callbacks.ipynb #54d0e4f3
+def display_kind()->str|None: # 'widget', 'html' or None
+    "How this process can show a dashboard: a live widget in a Jupyter kernel, HTML in another IPython shell (`nbdev_test`'s), nothing elsewhere."
+    ipython = sys.modules.get('IPython')
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None: return None
+    return 'widget' if getattr(shell, 'kernel', None) is not None else 'html'
+
+# %% ../nbs/06_callbacks.ipynb #c79402d7
+def kernel_id()->str: # '' outside a Jupyter kernel, or where the connection file does not name it
+    "The id of the Jupyter kernel this code runs in, from its connection file (`kernel-<id>.json`)."
+    try:
+        from ipykernel.connect import get_connection_file
+        m = re.search(r'kernel-([0-9a-f-]{36})\.json$', get_connection_file())
+    except Exception: return ''  # not a kernel: ipykernel raises several kinds here
+    return m.group(1) if m else ''
+
+# %% ../nbs/06_callbacks.ipynb #07816949
+_DASHBOARD_ESM = """
+const xsrf = () => { const m = document.cookie.match(/(?:^|;\\s*)_xsrf=([^;]*)/); return m ? decodeURIComponent(m[1]) : ''; };
+const baseUrl = () => { try { return JSON.parse(document.getElementById('jupyter-config-data').textContent).baseUrl || '/'; } catch (e) { return '/'; } };
+async function interruptKernel(id) {  // what the toolbar's interrupt button does: SIGINT, which sftnb's InterruptCallback turns into a checkpoint
+  if (!id) return false;
+  try { return (await fetch(baseUrl().replace(/\\/?$/, '/') + 'api/kernels/' + id + '/interrupt',
+                            {method: 'POST', credentials: 'same-origin', headers: {'X-XSRFToken': xsrf()}})).ok; }
+  catch (e) { return false; }
+}
+function render({ model, el }) {
+  const button = document.createElement('button'), body = document.createElement('div');
+  button.className = 'sftnb-stop';
+  button.style.cssText = 'margin:0 0 6px 0;padding:2px 14px;border:1px solid #c62828;color:#c62828;background:#fff;border-radius:3px;cursor:pointer';
+  const draw = () => {
+    body.innerHTML = model.get('html');
+    const status = model.get('status');
+    button.disabled = status !== 'running';
+    button.style.opacity = button.disabled ? 0.5 : 1;
+    button.textContent = status === 'stopping' ? 'Stopping at the end of this step…' : 'Stop';
+  };
+  button.addEventListener('click', async () => {
+    button.disabled = true; button.textContent = 'Stopping at the end of this step…';
+    model.set('stop_requested', true); model.save_changes();
+    if (model.get('interrupt_kernel')) await interruptKernel(model.get('kernel_id'));
+  });
+  model.on('change:html', draw); model.on('change:status', draw); draw();
+  el.append(button, body);
+}
+export default { render };
+"""
+
+class DashboardWidget(anywidget.AnyWidget):
+    "The dashboard in Jupyter: HTML drawn by the kernel, and a Stop button that interrupts the kernel (a run in the foreground) and tells it `stop_requested`."
+    _esm = _DASHBOARD_ESM
+    html = traitlets.Unicode('').tag(sync=True)
+    status = traitlets.Unicode('waiting').tag(sync=True)
+    stop_requested = traitlets.Bool(False).tag(sync=True)
+    kernel_id = traitlets.Unicode('').tag(sync=True)
+    interrupt_kernel = traitlets.Bool(False).tag(sync=True)
+    def _repr_mimebundle_(self, **kwargs): # the widget, with its HTML for readers without a kernel (a saved notebook, the docs)
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
+        return {**data, 'text/html': self.html}, meta
+
+# %% ../nbs/06_callbacks.ipynb #8afcc518
+def sigint_stops_run()->bool:
+    "Whether SIGINT, here and now, goes to an `InterruptCallback` (this is the main thread and one is installed)."
+    handler = signal.getsignal(signal.SIGINT)
+    return threading.current_thread() is threading.main_thread() and isinstance(getattr(handler, '__self__', None), InterruptCallback)
+
+# %% ../nbs/06_callbacks.ipynb #f610d4f3
+class DashboardCallback(TrainerCallback):
+    "A live view of a run in Jupyter: progress, times, speed, loss and learning-rate curves, the latest samples, and a Stop button."
+    def __init__(self,
+                 tokens=None,           # `tokens()`: real tokens so far, for tokens/s
+                 stop=None,             # `stop()`: ask the run to stop after this step (e.g. `InterruptCallback.request`); default: this callback stops it
+                 every:float=0.5,       # seconds between redraws while steps run (every log and evaluation redraws)
+                 kind:str|None='auto',  # 'widget', 'html' or None (draw nothing); 'auto': `display_kind()`
+                 clock=time.monotonic):
+        self.tokens, self.stop, self.every, self.clock = tokens, stop, every, clock
+        self.kind = display_kind() if kind == 'auto' else kind
+        self.widget = self.handle = None
+        self.reset()
+
+    def reset(self):
+        self.status, self.message, self.stop_requested, self.samples, self.log_history = 'waiting', '', False, [], []
+        self.progress, self.drawn_at, self.start, self.start_tokens, self.tokens_per_second = None, None, None, 0, None
+
+    def html(self)->str: return dashboard_html(self.progress or run_progress(SimpleNamespace(global_step=0, max_steps=0, epoch=0, num_train_epochs=0), 0, 0, 0),
+                                               self.log_history, self.tokens_per_second, self.samples, self.status, self.message)
+
+    def draw(self, force:bool=True):
+        "Redraw the view (at most every `every` seconds unless `force`)."
+        now = self.clock()
+        if self.kind is None or not (force or self.drawn_at is None or now - self.drawn_at >= self.every): return
+        self.drawn_at, html = now, self.html()
+        if self.kind == 'widget':
+            with self.widget.hold_sync(): self.widget.html, self.widget.status = html, self.status
+        else: self.handle.update(HTML(html))
+
+    def request_stop(self):
+        "Stop the run at the end of the current step, with a checkpoint (the Stop button calls this; safe from any thread)."
+        if self.status != 'running': return
+        self.stop_requested, self.status = True, 'stopping'
+        if self.stop is not None: self.stop()
+        self.draw()
+
+    def fail(self, message:str):
+        "Show that the run failed, and why."
+        self.status, self.message = 'failed', message
+        self.draw()
+
+    def _show(self):
+        if self.kind == 'widget':
+            self.widget = DashboardWidget(html=self.html(), status=self.status, kernel_id=kernel_id(), interrupt_kernel=sigint_stops_run())
+            self.widget.observe(lambda change: change['new'] and self.request_stop(), 'stop_requested')
+            self.handle = display(self.widget, display_id=True)
+        elif self.kind == 'html': self.handle = display(HTML(self.html()), display_id=True)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero: self.kind = None; return
+        self.reset()
+        self.status, self.log_history, self.start, self.start_step = 'running', state.log_history, self.clock(), state.global_step
+        self.start_tokens = self.tokens() if self.tokens else 0
+        self.progress = run_progress(state, self.start, self.start_step, self.start)
+        self._show(); self.drawn_at = self.start
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.stop_requested and self.stop is None: control.should_save = control.should_training_stop = True
+        if self.start is None: return
+        now = self.clock()
+        self.progress, self.log_history = run_progress(state, self.start, self.start_step, now), state.log_history
+        if self.tokens and now > self.start: self.tokens_per_second = (self.tokens() - self.start_tokens) / (now - self.start)
+        if control.should_training_stop and state.global_step < state.max_steps and self.status == 'running': self.status = 'stopping'
+        self.draw(force=False)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.start is not None: self.log_history = state.log_history; self.draw()
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        if self.start is None: return
+        self.samples = latest_samples(Path(args.output_dir)/'eval_samples.jsonl') or self.samples
+        self.draw()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.start is None: return
+        self.progress = run_progress(state, self.start, self.start_step, self.clock())
+        if self.status != 'failed': self.status = 'stopped' if state.global_step < state.max_steps else 'finished'
+        self.draw()
+        if self.handle is not None: self.handle.update(self.widget if self.kind == 'widget' else HTML(self.html()))
 
 # %% ../nbs/06_callbacks.ipynb #6db44b20
 def example_lengths(
