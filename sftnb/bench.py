@@ -18,10 +18,12 @@ import numpy as np, pyarrow as pa, datasets, torch
 from transformers import AutoModelForCausalLM
 from .core import parse_cli, cli_errors
 from .demo import make_sample, demo_tokenizer_path
-from .data import IGNORE_INDEX, tokenize_file, write_stream, supervised_items
+from .data import IGNORE_INDEX, supervised_items
+from .tokenize import tokenize_file
+from .tokenized import write_stream
 from .collate import PadCollator, PackCollator, padding_fraction
 from .attention import register_xformers, register_packed, use_reference_kernel, segment_attention, xformers_unusable_reason, PACKED_ATTENTION
-from .train import supervised_loss
+from .trainer import supervised_loss
 from transformers import TrainerCallback
 
 # %% ../nbs/20_bench.ipynb #919c164c
@@ -308,7 +310,7 @@ def bench_train(
     steps, examples_per_step, vocab_size = steps or 6, examples_per_step or 8, vocab_size or 50304
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     variants = {'padded': ('padded', 'sdpa', None), 'packed': ('packed', PACKED_ATTENTION, None),
-                'packed + head': ('packed', PACKED_ATTENTION, 'sftnb.train:supervised_loss')}
+                'packed + head': ('packed', PACKED_ATTENTION, 'sftnb.trainer:supervised_loss')}
     import sftnb.bench as module  # the module's own function: a spawned process cannot import a notebook's
     runs = {name: run_spawned(module._bench_mode, mode, attn, steps, examples_per_step, vocab_size, device, 0, threads, loss,
                                       what=f'bench train {name!r}') for name, (mode, attn, loss) in variants.items()}

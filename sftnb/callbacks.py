@@ -137,7 +137,7 @@ from .data import IGNORE_INDEX, eos_id
 
 # %% ../nbs/06_callbacks.ipynb #c2e22aa7
 def eval_prompts(
-    dataset,    # tokenized items with `input_ids` and `labels` (e.g. `sftnb.data.load_tokenized`)
+    dataset,    # tokenized items with `input_ids` and `labels` (e.g. `sftnb.tokenized.load_tokenized`)
     n:int,      # how many, from the start of `dataset`
 )->list:        # (prompt ids, reference ids) per example
     "Split each of the first `n` examples at its first supervised token into prompt and reference."
