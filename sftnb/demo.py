@@ -121,7 +121,8 @@ def _train_bpe(specials:list, vocab_size:int=1024)->Tokenizer:
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator((e['prompt'] + e['generation'] for e in load_sample('train')), trainer)
+    numbers = ' '.join(map(str, range(1000)))  # the sample alone has too few distinct words to fill `vocab_size`
+    tok.train_from_iterator([e['prompt'] + e['generation'] for e in load_sample('train')] + [numbers], trainer)
     return tok
 
 # %% ../nbs/01_demo.ipynb #db501444
