@@ -32,27 +32,24 @@ WORDS = "apple river stone cloud tiger lemon paper glass music orbit pixel quart
 
 # %% ../nbs/01_demo.ipynb #e4a7ceb6
 def sample_task(rng:random.Random)->tuple: # (question, answer)
-    "One question and its answer from one of the five demo tasks."
-    kind = rng.choice(['add', 'reverse', 'upper', 'sort', 'repeat'])
+    "One question and its answer from one of the four demo tasks."
+    kind = rng.choice(['add', 'reverse', 'upper', 'repeat'])
     if kind == 'add':
-        a, b = rng.randint(0, 999), rng.randint(0, 999)
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
         return f"What is {a} + {b}?", f"{a} + {b} = {a+b}"
     if kind == 'reverse':
-        w = ''.join(rng.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(rng.randint(3, 12)))
-        return f"Reverse the string '{w}'.", w[::-1]
+        ws = [rng.choice(WORDS) for _ in range(rng.randint(2, 2))]
+        return f"Reverse the words '{' '.join(ws)}'.", ' '.join(ws[::-1])
     if kind == 'upper':
-        s = ' '.join(rng.choice(WORDS) for _ in range(rng.randint(1, 8)))
+        s = ' '.join(rng.choice(WORDS) for _ in range(rng.randint(1, 2)))
         return f"Write '{s}' in capital letters.", s.upper()
-    if kind == 'sort':
-        xs = [rng.randint(0, 99) for _ in range(rng.randint(2, 40))]
-        return f"Sort these numbers: {' '.join(map(str, xs))}", ' '.join(map(str, sorted(xs)))
-    w, n = rng.choice(WORDS), rng.randint(1, 30)
+    w, n = rng.choice(WORDS), rng.randint(1, 4)
     return f"Repeat the word '{w}' {n} times.", ' '.join([w]*n)
 
 # %% ../nbs/01_demo.ipynb #7d255f12
 def make_example(rng:random.Random)->dict:
-    "A `{'prompt', 'generation'}` example with a tool-use preamble of 0 to 8 tools."
-    tools = rng.sample(sorted(TOOLS), k=rng.choice([0, 0, 1, 2, 4, 8]))
+    "A `{'prompt', 'generation'}` example with a tool-use preamble of 0 to 2 tools."
+    tools = rng.sample(sorted(TOOLS), k=rng.choice([0, 0, 0, 1, 2]))
     preamble = ''.join(f"toolformer access: {t}\n{TOOLS[t]}\n{t}(input)\n" for t in tools)
     question, answer = sample_task(rng)
     if tools: preamble = "toolformer: enabled\n" + preamble
@@ -60,12 +57,15 @@ def make_example(rng:random.Random)->dict:
 
 # %% ../nbs/01_demo.ipynb #07b15ce2
 def make_sample(
-    n:int,          # number of examples
-    seed:int=0,     # the same seed gives the same examples
-)->list:            # `n` prompt/generation dicts
-    "`n` seeded demo examples."
-    rng = random.Random(seed)
-    return [make_example(rng) for _ in range(n)]
+    n:int,              # number of examples
+    seed:int=0,         # the same seed gives the same examples
+    exclude=(),         # prompts to leave out (those of the training set, for a held-out set)
+)->list:                # `n` prompt/generation dicts
+    "`n` seeded demo examples, none of whose prompts is in `exclude`."
+    rng, exclude, out = random.Random(seed), set(exclude), []
+    while len(out) < n:
+        if (ex := make_example(rng))['prompt'] not in exclude: out.append(ex)
+    return out
 
 # %% ../nbs/01_demo.ipynb #3cd16f2b
 SAMPLE_SIZES = {'train': (1200, 0), 'eval': (120, 1)}  # split -> (examples, seed)
@@ -83,12 +83,13 @@ def load_sample(split:str='train')->list:
 # %% ../nbs/01_demo.ipynb #6791779f
 def write_sample_files():
     "Regenerate the bundled JSONL files from `make_sample` (maintainers only)."
-    for split, (n, seed) in SAMPLE_SIZES.items():
+    train = make_sample(*SAMPLE_SIZES['train'])
+    for split, examples in (('train', train), ('eval', make_sample(*SAMPLE_SIZES['eval'], exclude={e['prompt'] for e in train}))):
         with open(sample_path(split), 'w', encoding='utf-8') as f:
-            for ex in make_sample(n, seed): f.write(json.dumps(ex, ensure_ascii=False) + '\n')
+            for ex in examples: f.write(json.dumps(ex, ensure_ascii=False) + '\n')
 
 # %% ../nbs/01_demo.ipynb #eb6db17a
-DEMO_VERSION = 1  # bump when anything below changes what is built
+DEMO_VERSION = 2  # bump when anything below changes what is built
 
 def demo_home()->Path:
     "Folder that holds the built demo assets."
@@ -122,7 +123,8 @@ def _train_bpe(specials:list, vocab_size:int=1024)->Tokenizer:
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator((e['prompt'] + e['generation'] for e in load_sample('train')), trainer)
+    numbers = ' '.join(map(str, range(1000)))  # the sample alone has too few distinct words to fill `vocab_size`
+    tok.train_from_iterator([e['prompt'] + e['generation'] for e in load_sample('train')] + [numbers], trainer)
     return tok
 
 # %% ../nbs/01_demo.ipynb #db501444
