@@ -104,12 +104,13 @@ def model_card(
 def card_path(
     output_dir,     # the run's output folder
 )->Path:            # where the model card goes
-    "`output_dir/README.md`, unless a README.md that sftnb did not write is there: then `sftnb_model_card.md` beside it."
+    "`output_dir/README.md`, unless a README.md that neither sftnb nor PEFT's adapter saving wrote is there: then `sftnb_model_card.md` beside it."
     readme = Path(output_dir)/'README.md'
     try: head = readme.read_text(errors='replace')[:2000]
     except FileNotFoundError: return readme
     header = head.split('\n---', 1)[0] if head.startswith('---') else ''
-    return readme if re.search(r'(?m)^- sftnb$', header) else readme.with_name('sftnb_model_card.md')
+    ours = re.search(r'(?m)^- sftnb$', header) or '\n# Model Card for Model ID\n' in head  # PEFT's placeholder card, saved with every adapter
+    return readme if ours else readme.with_name('sftnb_model_card.md')
 
 # %% ../nbs/07c_report.ipynb #d03b9735
 def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: # the file written
