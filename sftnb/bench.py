@@ -196,7 +196,9 @@ def _bench_chat_family(name:str, template:str, twin:str, convs:list, long_turns:
     both = [c for c, a, b in zip(convs, mine, theirs) if a and b]
     r = dict(conversations=len(both), sftnb_refused=mine.count(False), trl_failed=theirs.count(False))
     if both:
-        s, t = _best_time(ours, both, repeats), _best_time(trls, both, repeats)
+        s = t = float('inf')
+        for _ in range(repeats):  # interleaved: a load that comes and goes on a shared machine weighs on both sides alike
+            s, t = min(s, _best_time(ours, both, 1)), min(t, _best_time(trls, both, 1))
         r.update(sftnb_per_s=round(len(both) / s, 1), trl_per_s=round(len(both) / t, 1), ratio=round(t / s, 2))
     for turns in (long_turns, 4 * long_turns):
         c = [(_long_chat(turns), None)]

@@ -9,6 +9,7 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
 
 # %% ../nbs/01b_chat.ipynb #ce6bf462
 import bisect, hashlib, json, re, threading, time, weakref
+from itertools import islice
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -100,6 +101,14 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         seq, n = (left, right) if isinstance(right, int) else (right, left)
         if isinstance(seq, (str, list)) and isinstance(n, int) and len(seq) * n > 65536: _check_size(len(seq) * n)
         return super().call_binop(context, operator, left, right)
+    def is_safe_attribute(self, obj, attr, value):
+        "The sandbox's verdict, which depends only on the object's type and the attribute's name: worked out once per pair."
+        key = (type(obj), attr)
+        ok = self._verdicts.get(key)
+        if ok is None:
+            if len(self._verdicts) > 4096: self._verdicts.clear()  # names can come from the data (`m[name]`)
+            ok = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return ok
 
 # %% ../nbs/01b_chat.ipynb #fe59b88b
 def compile_chat_template(
@@ -110,6 +119,7 @@ def compile_chat_template(
     env = _BoundedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[type(e) for e in base.extensions.values()])
     env.filters.update(base.filters); env.tests.update(base.tests); env.globals.update(base.globals)
     env.globals['range'] = _Range
+    env._verdicts = {}  # is_safe_attribute's, per (type, name)
     return env.from_string(template)
 
 # %% ../nbs/01b_chat.ipynb #d8934036
@@ -169,12 +179,12 @@ def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None)
     def render(messages:list, gen_prompt:bool)->str:
         kw = {**tokens, 'messages': [_aliased(m) for m in messages], 'tools': tools or None, 'documents': None, 'add_generation_prompt': gen_prompt}
         _bounds.chars, _bounds.seconds, _bounds.deadline = s.max_render_chars, s.max_render_seconds, time.monotonic() + s.max_render_seconds
-        out, n = [], 0
+        out, n, chunks = [], 0, tpl.generate(**kw)
         try:
-            for chunk in tpl.generate(**kw):
-                out.append(chunk); n += len(chunk)
+            while batch := list(islice(chunks, 16)):  # 16 chunks at a time: the size and the deadline checked without a Python step per chunk
+                out += batch; n += sum(map(len, batch))
                 if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
-                if len(out) & 15 == 0: _tick()
+                _tick()
         except ChatRefused as e: raise ChatRefused(f"{where}: {e}", e.kind) from None
         except Exception as e:
             raise ChatRefused(f"{where}: the chat template cannot render this conversation{_template_line(e)} ({type(e).__name__}: {e})", 'template_error') from None
@@ -349,6 +359,7 @@ class _Turn:
         ends = list(v.special_re.finditer(B)) if (v.special_re and not self.header) else []
         self.anchor = B[ends[-1].start():] if ends and not B[ends[-1].end():].strip() else B[B.rstrip().rfind('\n') + 1:]
         self.text, self.calls = T, msg.get('tool_calls') or []
+        self.heads = _prefixes(self.header, v) if self.header else [self.anchor] if self.anchor.strip() else []  # what `_locate` looks for
         self.lpos = {k: (None if p is None else p - bl) for k, p in lpos.items()}
         c = self.lpos.get((i, 'c'))
         self.tail = None if c is None else _trim_tail(T[c:], v.specials)
@@ -369,7 +380,7 @@ def _locate(t:_Turn, i:int, full:str, pos:dict, lo:int, hi:int, v:_Vocab)->tuple
     p, r = pos.get((i, 'c')), pos.get((i, 'r'))
     if p is None and (i, 'c') in pos: raise ChatRefused(f"assistant turn {i}: the template renders its content twice", 'not_located')
     first = r if p is None else p if r is None else min(p, r)  # the header comes before the turn's reasoning and content
-    for h in (_prefixes(t.header, v) if t.header else [t.anchor] if t.anchor.strip() else []):
+    for h in t.heads:
         at = full.rfind(h, lo, first) if first is not None else full.find(h, lo, hi)
         if at >= 0: start = at + len(h); break
     else: raise ChatRefused(f"assistant turn {i}: its header {t.header!r} is not found in the full conversation", 'not_located')
@@ -427,11 +438,12 @@ def _misrendered(text:str, messages:list)->bool:
 # %% ../nbs/01b_chat.ipynb #7a2b4233
 def _render_forms(render, messages:list, starts=())->tuple: # (messages, full text, marked messages, their rendering unmarked, marker positions)
     "The conversation in the first form the template renders completely: as given, tool arguments flipped, content as parts or as text."
-    forms = [messages] + ([_other_args(messages)] if any(m.get('tool_calls') for m in messages) else [])
-    has_parts = any(isinstance(m.get('content'), list) for m in messages)
-    forms += [_as_text(f) for f in forms] if has_parts else [_as_parts(f) for f in forms]
+    other = (lambda: _other_args(messages)) if any(m.get('tool_calls') for m in messages) else None
+    swap = _as_text if any(isinstance(m.get('content'), list) for m in messages) else _as_parts
+    forms = [lambda: messages] + ([other] if other else []) + [lambda: swap(messages)] + ([lambda: swap(other())] if other else [])  # made only when tried
     err, best = None, None
-    for msgs in forms:
+    for form in forms:
+        msgs = form()
         marked = _marked(msgs, starts)
         try: text, pos = _unmarked(render(marked, False))
         except ValueError as e: err = err or e; continue
