@@ -183,6 +183,16 @@ def _best_time(f, items:list, repeats:int)->float:
         best = min(best, time.perf_counter() - t)
     return best
 
+def _best_each(fs:list, items:list, repeats:int)->list:
+    "For each function in `fs`: the sum over `items` of its best of `repeats` timings of each item, the functions taking turns on each item (in the other order every other round)."
+    best = [[float('inf')] * len(items) for _ in fs]
+    for r in range(repeats):  # a pause of the shared machine spoils one timing of one item, not a whole pass of one side
+        order = list(enumerate(fs))[::1 if r % 2 == 0 else -1]
+        for j, x in enumerate(items):
+            for k, f in order:
+                t = time.perf_counter(); f(*x); best[k][j] = min(best[k][j], time.perf_counter() - t)
+    return [sum(b) for b in best]
+
 # %% ../nbs/20_bench.ipynb #152d2990
 def _bench_chat_family(name:str, template:str, twin:str, convs:list, long_turns:int, repeats:int)->dict:
     "One family's rates, sftnb against TRL's path, and sftnb's cost per turn at two lengths."
@@ -196,9 +206,7 @@ def _bench_chat_family(name:str, template:str, twin:str, convs:list, long_turns:
     both = [c for c, a, b in zip(convs, mine, theirs) if a and b]
     r = dict(conversations=len(both), sftnb_refused=mine.count(False), trl_failed=theirs.count(False))
     if both:
-        s = t = float('inf')
-        for _ in range(repeats):  # interleaved: a load that comes and goes on a shared machine weighs on both sides alike
-            s, t = min(s, _best_time(ours, both, 1)), min(t, _best_time(trls, both, 1))
+        s, t = _best_each([ours, trls], both, repeats)  # interleaved per conversation: a load that comes and goes weighs on both sides alike
         r.update(sftnb_per_s=round(len(both) / s, 1), trl_per_s=round(len(both) / t, 1), ratio=round(t / s, 2))
     for turns in (long_turns, 4 * long_turns):
         c = [(_long_chat(turns), None)]
@@ -210,7 +218,7 @@ def _bench_chat_family(name:str, template:str, twin:str, convs:list, long_turns:
 def bench_chat(
     conversations:int=30,       # conversations per family (varied `chat_conversations`)
     long_turns:int=100,         # user/assistant pairs of the long conversation (and 4 times as many)
-    repeats:int=3,              # best of `repeats`
+    repeats:int=5,              # best of `repeats` (of each conversation, of each long one)
     families:list|None=None,    # template names (default: every template in TRL's package with a training twin)
 )->dict:                        # per family: counts, conversations/s of each side, their ratio, sftnb's cost per turn
     "Tokenize the same conversations with sftnb and with TRL's masked path, per template family."
@@ -767,7 +775,7 @@ class ChatBenchArguments(BenchArguments):
     "`sftnb_bench chat`"
     conversations: int = field(default=30, metadata={'help': 'conversations per template family'})
     long_turns: int = field(default=100, metadata={'help': 'user/assistant pairs of the long conversation (and 4 times as many)'})
-    repeats: int = field(default=3, metadata={'help': 'best of this many timings'})
+    repeats: int = field(default=5, metadata={'help': 'best of this many timings (of each conversation, and of each long one)'})
     families: list[str]|None = field(default=None, metadata={'help': "template names in TRL's package (default: every one with a training twin)"})
 
 BENCHMARKS['chat'] = (bench_chat, chat_table, ChatBenchArguments, "chat templates: sftnb's exact spans vs TRL's twin templates + assistant masks, per family")

@@ -10,6 +10,7 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
 # %% ../nbs/01b_chat.ipynb #ce6bf462
 import bisect, hashlib, json, re, threading, time, weakref
 from itertools import islice
+from operator import itemgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -172,10 +173,10 @@ def _aliased(m:dict)->dict:
     return m if r is None or 'thinking' in m else {**m, 'thinking': r}
 
 # %% ../nbs/01b_chat.ipynb #b43b929a
-def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None):
-    "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special tokens read once."
+def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None, tokens:dict|None=None):
+    "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special `tokens` read once (`_token_map`)."
     s = settings or ChatSettings()
-    tpl, tokens = _compiled(chat_template_of(tokenizer, where), where), _token_map(tokenizer)
+    tpl, tokens = _compiled(chat_template_of(tokenizer, where), where), tokens or _token_map(tokenizer)
     def render(messages:list, gen_prompt:bool)->str:
         kw = {**tokens, 'messages': [_aliased(m) for m in messages], 'tools': tools or None, 'documents': None, 'add_generation_prompt': gen_prompt}
         _bounds.chars, _bounds.seconds, _bounds.deadline = s.max_render_chars, s.max_render_seconds, time.monotonic() + s.max_render_seconds
@@ -270,11 +271,11 @@ class _Vocab:
 
 _vocabs = weakref.WeakKeyDictionary()
 
-def _vocab(tokenizer)->_Vocab:
-    "The `_Vocab` of `tokenizer`, made again when its added tokens change."
-    key = tuple(_token_map(tokenizer).items())  # changes with the vocabulary's size and the named special tokens
+def _vocab(tokenizer, tokens:dict|None=None)->_Vocab:
+    "The `_Vocab` of `tokenizer`, made again when its added tokens change (`tokens`: its `_token_map`, when read already)."
+    key = tokens or _token_map(tokenizer)  # a new dict when the vocabulary's size or a named special token changes
     hit = _vocabs.get(tokenizer)
-    if hit and hit[0] == key: return hit[1]
+    if hit and hit[0] is key: return hit[1]
     added = getattr(tokenizer, 'added_tokens_decoder', {}) or {}
     sp = frozenset(special_texts(tokenizer)) - {''}
     rx = lambda ts: re.compile('|'.join(map(re.escape, sorted(ts, key=len, reverse=True)))) if ts else None
@@ -572,10 +573,11 @@ def assistant_char_spans(
 )->ChatSpans:
     "The full rendering of a conversation and the character spans of its supervised assistant turns, verified."
     s = settings or ChatSettings()
-    render = _renderer(tokenizer, tools, where, s)
+    tokens = _token_map(tokenizer)
+    render = _renderer(tokenizer, tools, where, s, tokens)
     if any('\ue000' in t for t in chat_texts(messages)):
         raise ValueError(f"{where}: a message contains U+E000, the private-use character sftnb marks turns with")
-    v = _vocab(tokenizer)
+    v = _vocab(tokenizer, tokens)
     try:
         sup = _supervised(messages, s)
         others = {k for k in sup if messages[k].get('role') != 'assistant'}
@@ -594,10 +596,12 @@ def assistant_char_spans(
     return ChatSpans(full, spans, add_eos, dropped, msgs)
 
 # %% ../nbs/01b_chat.ipynb #da508a31
-def _token_span(starts:list, ends:list, a:int, b:int)->tuple|None: # [first, last) token indices, None if a boundary splits a token
-    "The tokens that cover exactly the characters `[a, b)`, given the tokens' start and end offsets."
-    first, last = bisect.bisect_right(ends, a), bisect.bisect_left(starts, b)
-    if first >= last or starts[first] < a or ends[last-1] > b: return None
+_START, _END = itemgetter(0), itemgetter(1)
+
+def _token_span(offsets:list, a:int, b:int)->tuple|None: # [first, last) token indices, None if a boundary splits a token
+    "The tokens that cover exactly the characters `[a, b)`, given the tokens' (start, end) offsets (searched in place, not copied)."
+    first, last = bisect.bisect_right(offsets, a, key=_END), bisect.bisect_left(offsets, b, key=_START)
+    if first >= last or offsets[first][0] < a or offsets[last-1][1] > b: return None
     return first, last
 
 # %% ../nbs/01b_chat.ipynb #fa1b2837
@@ -613,10 +617,9 @@ def assistant_spans(
     "Token ids of a conversation and the exact token spans of its supervised assistant turns."
     r = assistant_char_spans(tokenizer, messages, tools, where, settings)
     enc = (bt or tokenizer.backend_tokenizer).encode(r.text, add_special_tokens=False)  # the template writes its own specials
-    ids, spans = list(enc.ids), []
-    starts, ends = zip(*enc.offsets) if enc.offsets else ((), ())
+    ids, offsets, spans = enc.ids, enc.offsets, []  # each a new list (the encoding converts on every read)
     for a, b in r.spans:
-        ts = _token_span(starts, ends, a, b)
+        ts = _token_span(offsets, a, b)
         if ts is None: raise ChatRefused(f"{where}: a supervised turn begins or ends inside a token; no exact supervision exists for this line", 'token_boundary')
         spans += ts
     if r.add_eos: ids.append(tokenizer.eos_token_id); spans[-1] = len(ids)
