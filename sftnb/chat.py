@@ -180,12 +180,16 @@ def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None,
     def render(messages:list, gen_prompt:bool)->str:
         kw = {**tokens, 'messages': [_aliased(m) for m in messages], 'tools': tools or None, 'documents': None, 'add_generation_prompt': gen_prompt}
         _bounds.chars, _bounds.seconds, _bounds.deadline = s.max_render_chars, s.max_render_seconds, time.monotonic() + s.max_render_seconds
-        out, n, chunks = [], 0, tpl.generate(**kw)
+        out, n = [], 0
         try:
-            while batch := list(islice(chunks, 16)):  # 16 chunks at a time: the size and the deadline checked without a Python step per chunk
-                out += batch; n += sum(map(len, batch))
-                if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
-                _tick()
+            try:
+                chunks = tpl.root_render_func(tpl.new_context(kw))  # what `tpl.generate` runs, without its extra step per chunk
+                while batch := list(islice(chunks, 16)):  # 16 chunks at a time: the size and the deadline checked without a Python step per chunk
+                    out += batch; n += sum(map(len, batch))
+                    if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
+                    _tick()
+            except ChatRefused: raise
+            except Exception: tpl.environment.handle_exception()  # raises it again, as `generate` does: its traceback in template lines
         except ChatRefused as e: raise ChatRefused(f"{where}: {e}", e.kind) from None
         except Exception as e:
             raise ChatRefused(f"{where}: the chat template cannot render this conversation{_template_line(e)} ({type(e).__name__}: {e})", 'template_error') from None
