@@ -11,6 +11,7 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
 import bisect, hashlib, json, re, threading, time, weakref
 from itertools import islice
 from operator import itemgetter
+from types import BuiltinMethodType
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -91,6 +92,8 @@ def _check_size(n:int):
     if lim is not None and n > lim: raise ChatRefused(f"the chat template builds a string of {n:,} characters (limit {lim:,})", 'runaway')
 
 # %% ../nbs/01b_chat.ipynb #e0ced762
+_DICT_ATTRS, _MISSING = frozenset(dir(dict)), object()
+
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     "transformers' chat-template sandbox, in which `*` and `+` build no string or list longer than the rendering's limit."
     intercepted_binops = frozenset(['*', '+'])  # also keeps jinja from folding a constant product at compile time
@@ -110,6 +113,19 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
             if len(self._verdicts) > 4096: self._verdicts.clear()  # names can come from the data (`m[name]`)
             ok = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
         return ok
+    def getattr(self, obj, attribute):
+        "`message.content` on a dict without the sandbox's failed attribute lookup first (a dict has no attribute that is not its type's)."
+        if obj.__class__ is dict and attribute not in _DICT_ATTRS:
+            v = obj.get(attribute, _MISSING)
+            return self.undefined(obj=obj, name=attribute) if v is _MISSING else v
+        return super().getattr(obj, attribute)
+    def call(__self, __context, __obj, *args, **kwargs):
+        "A built-in method (`content.strip()`) called directly: it takes no context and has no attribute that marks it unsafe (mutating ones are refused when looked up)."
+        if __obj.__class__ is BuiltinMethodType:
+            kwargs.pop('_block_vars', None); kwargs.pop('_loop_vars', None)
+            try: return __obj(*args, **kwargs)
+            except StopIteration: return __self.undefined("value was undefined because a callable raised a StopIteration exception")
+        return super().call(__context, __obj, *args, **kwargs)
 
 # %% ../nbs/01b_chat.ipynb #fe59b88b
 def compile_chat_template(
