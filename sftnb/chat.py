@@ -248,7 +248,7 @@ def chat_texts(messages:list)->list:
     for m in messages:
         c = m.get('content') or ''
         out += [c if isinstance(c, str) else ''.join(p.get('text') or '' for p in c if isinstance(p, dict)), m.get('reasoning_content') or '']
-        out += [a if isinstance(a := tc['function'].get('arguments'), str) else json.dumps(a) for tc in m.get('tool_calls') or []]
+        out += [a if isinstance(a := tc['function'].get('arguments'), str) else json.dumps(a, ensure_ascii=False) for tc in m.get('tool_calls') or []]  # as `tojson` writes them: U+E000 stays itself
     return out
 
 # %% ../nbs/01b_chat.ipynb #b090da31
