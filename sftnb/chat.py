@@ -9,6 +9,9 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
 
 # %% ../nbs/01b_chat.ipynb #ce6bf462
 import bisect, hashlib, json, re, threading, time, weakref
+from itertools import islice
+from operator import itemgetter
+from types import BuiltinMethodType
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -89,6 +92,8 @@ def _check_size(n:int):
     if lim is not None and n > lim: raise ChatRefused(f"the chat template builds a string of {n:,} characters (limit {lim:,})", 'runaway')
 
 # %% ../nbs/01b_chat.ipynb #e0ced762
+_DICT_ATTRS, _MISSING = frozenset(dir(dict)), object()
+
 class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     "transformers' chat-template sandbox, in which `*` and `+` build no string or list longer than the rendering's limit."
     intercepted_binops = frozenset(['*', '+'])  # also keeps jinja from folding a constant product at compile time
@@ -100,6 +105,27 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         seq, n = (left, right) if isinstance(right, int) else (right, left)
         if isinstance(seq, (str, list)) and isinstance(n, int) and len(seq) * n > 65536: _check_size(len(seq) * n)
         return super().call_binop(context, operator, left, right)
+    def is_safe_attribute(self, obj, attr, value):
+        "The sandbox's verdict, which depends only on the object's type and the attribute's name: worked out once per pair."
+        key = (type(obj), attr)
+        ok = self._verdicts.get(key)
+        if ok is None:
+            if len(self._verdicts) > 4096: self._verdicts.clear()  # names can come from the data (`m[name]`)
+            ok = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return ok
+    def getattr(self, obj, attribute):
+        "`message.content` on a dict without the sandbox's failed attribute lookup first (a dict has no attribute that is not its type's)."
+        if obj.__class__ is dict and attribute not in _DICT_ATTRS:
+            v = obj.get(attribute, _MISSING)
+            return self.undefined(obj=obj, name=attribute) if v is _MISSING else v
+        return super().getattr(obj, attribute)
+    def call(__self, __context, __obj, *args, **kwargs):
+        "A built-in method (`content.strip()`) called directly: it takes no context and has no attribute that marks it unsafe (mutating ones are refused when looked up)."
+        if __obj.__class__ is BuiltinMethodType:
+            kwargs.pop('_block_vars', None); kwargs.pop('_loop_vars', None)
+            try: return __obj(*args, **kwargs)
+            except StopIteration: return __self.undefined("value was undefined because a callable raised a StopIteration exception")
+        return super().call(__context, __obj, *args, **kwargs)
 
 # %% ../nbs/01b_chat.ipynb #fe59b88b
 def compile_chat_template(
@@ -110,6 +136,7 @@ def compile_chat_template(
     env = _BoundedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[type(e) for e in base.extensions.values()])
     env.filters.update(base.filters); env.tests.update(base.tests); env.globals.update(base.globals)
     env.globals['range'] = _Range
+    env._verdicts = {}  # is_safe_attribute's, per (type, name)
     return env.from_string(template)
 
 # %% ../nbs/01b_chat.ipynb #d8934036
@@ -162,19 +189,23 @@ def _aliased(m:dict)->dict:
     return m if r is None or 'thinking' in m else {**m, 'thinking': r}
 
 # %% ../nbs/01b_chat.ipynb #b43b929a
-def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None):
-    "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special tokens read once."
+def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None, tokens:dict|None=None):
+    "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special `tokens` read once (`_token_map`)."
     s = settings or ChatSettings()
-    tpl, tokens = _compiled(chat_template_of(tokenizer, where), where), _token_map(tokenizer)
+    tpl, tokens = _compiled(chat_template_of(tokenizer, where), where), tokens or _token_map(tokenizer)
     def render(messages:list, gen_prompt:bool)->str:
         kw = {**tokens, 'messages': [_aliased(m) for m in messages], 'tools': tools or None, 'documents': None, 'add_generation_prompt': gen_prompt}
         _bounds.chars, _bounds.seconds, _bounds.deadline = s.max_render_chars, s.max_render_seconds, time.monotonic() + s.max_render_seconds
         out, n = [], 0
         try:
-            for chunk in tpl.generate(**kw):
-                out.append(chunk); n += len(chunk)
-                if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
-                if len(out) & 15 == 0: _tick()
+            try:
+                chunks = tpl.root_render_func(tpl.new_context(kw))  # what `tpl.generate` runs, without its extra step per chunk
+                while batch := list(islice(chunks, 16)):  # 16 chunks at a time: the size and the deadline checked without a Python step per chunk
+                    out += batch; n += sum(map(len, batch))
+                    if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
+                    _tick()
+            except ChatRefused: raise
+            except Exception: tpl.environment.handle_exception()  # raises it again, as `generate` does: its traceback in template lines
         except ChatRefused as e: raise ChatRefused(f"{where}: {e}", e.kind) from None
         except Exception as e:
             raise ChatRefused(f"{where}: the chat template cannot render this conversation{_template_line(e)} ({type(e).__name__}: {e})", 'template_error') from None
@@ -217,7 +248,7 @@ def chat_texts(messages:list)->list:
     for m in messages:
         c = m.get('content') or ''
         out += [c if isinstance(c, str) else ''.join(p.get('text') or '' for p in c if isinstance(p, dict)), m.get('reasoning_content') or '']
-        out += [a if isinstance(a := tc['function'].get('arguments'), str) else json.dumps(a) for tc in m.get('tool_calls') or []]
+        out += [a if isinstance(a := tc['function'].get('arguments'), str) else json.dumps(a, ensure_ascii=False) for tc in m.get('tool_calls') or []]  # as `tojson` writes them: U+E000 stays itself
     return out
 
 # %% ../nbs/01b_chat.ipynb #b090da31
@@ -260,11 +291,11 @@ class _Vocab:
 
 _vocabs = weakref.WeakKeyDictionary()
 
-def _vocab(tokenizer)->_Vocab:
-    "The `_Vocab` of `tokenizer`, made again when its added tokens change."
-    key = tuple(_token_map(tokenizer).items())  # changes with the vocabulary's size and the named special tokens
+def _vocab(tokenizer, tokens:dict|None=None)->_Vocab:
+    "The `_Vocab` of `tokenizer`, made again when its added tokens change (`tokens`: its `_token_map`, when read already)."
+    key = tokens or _token_map(tokenizer)  # a new dict when the vocabulary's size or a named special token changes
     hit = _vocabs.get(tokenizer)
-    if hit and hit[0] == key: return hit[1]
+    if hit and hit[0] is key: return hit[1]
     added = getattr(tokenizer, 'added_tokens_decoder', {}) or {}
     sp = frozenset(special_texts(tokenizer)) - {''}
     rx = lambda ts: re.compile('|'.join(map(re.escape, sorted(ts, key=len, reverse=True)))) if ts else None
@@ -349,6 +380,7 @@ class _Turn:
         ends = list(v.special_re.finditer(B)) if (v.special_re and not self.header) else []
         self.anchor = B[ends[-1].start():] if ends and not B[ends[-1].end():].strip() else B[B.rstrip().rfind('\n') + 1:]
         self.text, self.calls = T, msg.get('tool_calls') or []
+        self.heads = _prefixes(self.header, v) if self.header else [self.anchor] if self.anchor.strip() else []  # what `_locate` looks for
         self.lpos = {k: (None if p is None else p - bl) for k, p in lpos.items()}
         c = self.lpos.get((i, 'c'))
         self.tail = None if c is None else _trim_tail(T[c:], v.specials)
@@ -369,7 +401,7 @@ def _locate(t:_Turn, i:int, full:str, pos:dict, lo:int, hi:int, v:_Vocab)->tuple
     p, r = pos.get((i, 'c')), pos.get((i, 'r'))
     if p is None and (i, 'c') in pos: raise ChatRefused(f"assistant turn {i}: the template renders its content twice", 'not_located')
     first = r if p is None else p if r is None else min(p, r)  # the header comes before the turn's reasoning and content
-    for h in (_prefixes(t.header, v) if t.header else [t.anchor] if t.anchor.strip() else []):
+    for h in t.heads:
         at = full.rfind(h, lo, first) if first is not None else full.find(h, lo, hi)
         if at >= 0: start = at + len(h); break
     else: raise ChatRefused(f"assistant turn {i}: its header {t.header!r} is not found in the full conversation", 'not_located')
@@ -427,11 +459,12 @@ def _misrendered(text:str, messages:list)->bool:
 # %% ../nbs/01b_chat.ipynb #7a2b4233
 def _render_forms(render, messages:list, starts=())->tuple: # (messages, full text, marked messages, their rendering unmarked, marker positions)
     "The conversation in the first form the template renders completely: as given, tool arguments flipped, content as parts or as text."
-    forms = [messages] + ([_other_args(messages)] if any(m.get('tool_calls') for m in messages) else [])
-    has_parts = any(isinstance(m.get('content'), list) for m in messages)
-    forms += [_as_text(f) for f in forms] if has_parts else [_as_parts(f) for f in forms]
+    other = (lambda: _other_args(messages)) if any(m.get('tool_calls') for m in messages) else None
+    swap = _as_text if any(isinstance(m.get('content'), list) for m in messages) else _as_parts
+    forms = [lambda: messages] + ([other] if other else []) + [lambda: swap(messages)] + ([lambda: swap(other())] if other else [])  # made only when tried
     err, best = None, None
-    for msgs in forms:
+    for form in forms:
+        msgs = form()
         marked = _marked(msgs, starts)
         try: text, pos = _unmarked(render(marked, False))
         except ValueError as e: err = err or e; continue
@@ -560,10 +593,11 @@ def assistant_char_spans(
 )->ChatSpans:
     "The full rendering of a conversation and the character spans of its supervised assistant turns, verified."
     s = settings or ChatSettings()
-    render = _renderer(tokenizer, tools, where, s)
+    tokens = _token_map(tokenizer)
+    render = _renderer(tokenizer, tools, where, s, tokens)
     if any('\ue000' in t for t in chat_texts(messages)):
         raise ValueError(f"{where}: a message contains U+E000, the private-use character sftnb marks turns with")
-    v = _vocab(tokenizer)
+    v = _vocab(tokenizer, tokens)
     try:
         sup = _supervised(messages, s)
         others = {k for k in sup if messages[k].get('role') != 'assistant'}
@@ -582,10 +616,12 @@ def assistant_char_spans(
     return ChatSpans(full, spans, add_eos, dropped, msgs)
 
 # %% ../nbs/01b_chat.ipynb #da508a31
-def _token_span(starts:list, ends:list, a:int, b:int)->tuple|None: # [first, last) token indices, None if a boundary splits a token
-    "The tokens that cover exactly the characters `[a, b)`, given the tokens' start and end offsets."
-    first, last = bisect.bisect_right(ends, a), bisect.bisect_left(starts, b)
-    if first >= last or starts[first] < a or ends[last-1] > b: return None
+_START, _END = itemgetter(0), itemgetter(1)
+
+def _token_span(offsets:list, a:int, b:int)->tuple|None: # [first, last) token indices, None if a boundary splits a token
+    "The tokens that cover exactly the characters `[a, b)`, given the tokens' (start, end) offsets (searched in place, not copied)."
+    first, last = bisect.bisect_right(offsets, a, key=_END), bisect.bisect_left(offsets, b, key=_START)
+    if first >= last or offsets[first][0] < a or offsets[last-1][1] > b: return None
     return first, last
 
 # %% ../nbs/01b_chat.ipynb #fa1b2837
@@ -601,10 +637,9 @@ def assistant_spans(
     "Token ids of a conversation and the exact token spans of its supervised assistant turns."
     r = assistant_char_spans(tokenizer, messages, tools, where, settings)
     enc = (bt or tokenizer.backend_tokenizer).encode(r.text, add_special_tokens=False)  # the template writes its own specials
-    ids, spans = list(enc.ids), []
-    starts, ends = zip(*enc.offsets) if enc.offsets else ((), ())
+    ids, offsets, spans = enc.ids, enc.offsets, []  # each a new list (the encoding converts on every read)
     for a, b in r.spans:
-        ts = _token_span(starts, ends, a, b)
+        ts = _token_span(offsets, a, b)
         if ts is None: raise ChatRefused(f"{where}: a supervised turn begins or ends inside a token; no exact supervision exists for this line", 'token_boundary')
         spans += ts
     if r.add_eos: ids.append(tokenizer.eos_token_id); spans[-1] = len(ids)
