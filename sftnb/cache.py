@@ -6,12 +6,13 @@
 __all__ = ['file_digest', 'tokenize_cached']
 
 # %% ../nbs/02c_cache.ipynb #f00ab4b8
-import hashlib, json, os, warnings
+import copy, hashlib, json, os, warnings
+from dataclasses import asdict, replace
 from pathlib import Path
-from .chat import template_hash
+from .chat import template_hash, use_chat_template
 from .data import parse_special_tokens, tokenizer_identity
 from .sources import source_kind
-from .tokenize import FORMAT_VERSION, sweep_stale_tmp, tokenize_file
+from .tokenize import FORMAT_VERSION, DataSettings, sweep_stale_tmp, tokenize_file
 from .tokenized import tokenized_counts
 
 # %% ../nbs/02c_cache.ipynb #e69aaf81
@@ -34,22 +35,30 @@ def _source_fingerprint(source)->list:
     return [str(p)] + [[str(f.relative_to(p)) if p.is_dir() else '', f.stat().st_size, file_digest(f)] for f in files]
 
 # %% ../nbs/02c_cache.ipynb #cccf0b4c
+def _cache_key(settings:DataSettings)->dict:
+    "The settings that name a cache entry: those that differ from the defaults (the chat template counts by its hash, not its path)."
+    default = DataSettings()
+    out = {k: v for k, v in asdict(settings).items() if k != 'chat_template' and v != getattr(default, k)}
+    if out.get('add_special_tokens'): out['add_special_tokens'] = parse_special_tokens(out['add_special_tokens'])
+    return out
+
 def tokenize_cached(
     jsonl_path:Path,        # the JSONL file, or any source `tokenize_file` reads
-    tokenizer,              # a fast tokenizer (before adding special tokens)
+    tokenizer,              # a fast tokenizer (before adding special tokens); left as it is
     cache_dir:Path|None=None, # default: `$SFTNB_HOME/tokenized` or `~/.cache/sftnb/tokenized`
-    **settings,             # `tokenize_file` settings: max_length, on_long, add_special_tokens, mode, skip_invalid
+    settings:DataSettings|None=None, # the data settings (`DataSettings.of(run_spec)`); default `DataSettings()`
+    **changes,              # `DataSettings` fields that override `settings`, e.g. max_length=512
 )->Path:                    # the Arrow file
-    "Tokenize `jsonl_path` into a cache keyed by the source's content, the tokenizer and `settings`, reusing an earlier result."
+    "Tokenize `jsonl_path` into a cache keyed by the source's content, the tokenizer and the data settings, reusing an earlier result."
     if source_kind(jsonl_path) != 'hub': jsonl_path = Path(jsonl_path).resolve()
     cache_dir = Path(cache_dir or Path(os.environ.get('SFTNB_HOME', Path.home()/'.cache'/'sftnb'))/'tokenized')
-    settings = {k: v for k, v in settings.items() if k not in ('progress', 'num_proc', 'chunk_size')}  # the ones that change the file
-    if 'add_special_tokens' in settings: settings['add_special_tokens'] = parse_special_tokens(settings['add_special_tokens'])
+    settings = replace(settings or DataSettings(), **changes)
+    if settings.chat_template: tokenizer = use_chat_template(copy.deepcopy(tokenizer), settings.chat_template)
     key = json.dumps([_source_fingerprint(jsonl_path), tokenizer_identity(tokenizer)['hash'],
-                      template_hash(getattr(tokenizer, 'chat_template', None)), settings, FORMAT_VERSION], sort_keys=True)
+                      template_hash(getattr(tokenizer, 'chat_template', None)), _cache_key(settings), FORMAT_VERSION], sort_keys=True)
     out = cache_dir/f"{Path(str(jsonl_path)).stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.arrow"
     if not _usable(out):
-        import copy
         cache_dir.mkdir(parents=True, exist_ok=True); sweep_stale_tmp(cache_dir)
-        tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, progress=False, **settings)  # a copy: adding special tokens is training's job
+        # a copy: adding special tokens is training's job; the template is already on it
+        tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, progress=False, **asdict(replace(settings, chat_template=None)))
     return out

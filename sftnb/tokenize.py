@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'WARNINGS', 'TokenizeStats', 'stats_path', 'sweep_stale_tmp', 'DataWarning', 'tokenize_file',
-           'TokenizeArguments', 'sftnb_tokenize']
+           'DataSettings', 'TokenizeArguments', 'sftnb_tokenize']
 
 # %% ../nbs/02a_tokenize.ipynb #8d31a9b7
 import collections, datasets, itertools, json, numpy as np, os, pyarrow as pa, re, socket, time, warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from fastcore.xtras import modified_env
 from pathlib import Path
 from tqdm.auto import tqdm
@@ -402,25 +402,35 @@ def tokenize_file(
     for k, w in stats.warnings.items(): warnings.warn(f"{path}: {w['count']:,} examples {WARNINGS[k]} (first: {w['first']})", DataWarning)
     return stats
 
+# %% ../nbs/02a_tokenize.ipynb #5281c956
+@dataclass(kw_only=True)
+class DataSettings:
+    "What a tokenized file depends on besides its source and tokenizer: `tokenize_file`'s keywords, `sftnb_tokenize`'s and `sftnb_train`'s flags, the cache key."
+    max_length: int = field(default=2048, metadata={'help': "Longest example in tokens: longer ones are dropped or truncated (see on_long); 'uft' chunk size. Training also refuses a tokenized Arrow file with a longer row."})
+    on_long: Literal['drop', 'truncate'] = field(default='drop', metadata={'help': 'Examples longer than max_length: drop (counted in the stats) or truncate.'})
+    skip_invalid: bool = field(default=False, metadata={'help': 'Drop and count invalid lines instead of stopping at the first.'})
+    add_special_tokens: str|None = field(default=None, metadata={'help': 'Comma-separated special tokens to add first, e.g. "<|user|>,<|model|>" (the same for tokenizing and training).'})
+    mode: Literal['sft', 'uft'] = field(default='sft', metadata={'help': "'sft': loss on generations and assistant turns; 'uft': on every token, cut into max_length chunks."})
+    split: str = field(default='train', metadata={'help': 'The split of datasets with splits.'})
+    subset: str|None = field(default=None, metadata={'help': 'The configuration (subset) of hub datasets.'})
+    prompt_column: str|None = field(default=None, metadata={'help': 'Column of the prompts (default: recognised from the layout).'})
+    generation_column: str|None = field(default=None, metadata={'help': 'Column of the generations (default: recognised from the layout).'})
+    messages_column: str|None = field(default=None, metadata={'help': 'Column of the conversations (default: recognised from the layout).'})
+    chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template (recorded in the file; saved with a trained model)."})
+
+    @classmethod
+    def of(cls, obj)->'DataSettings':
+        "The data settings of `obj`, any object with these fields (`TokenizeArguments`, a run spec)."
+        return cls(**{f.name: getattr(obj, f.name) for f in fields(cls)})
+
 # %% ../nbs/02a_tokenize.ipynb #a0141ecf
 @dataclass
-class TokenizeArguments:
-    "The flags of `sftnb_tokenize`."
+class TokenizeArguments(DataSettings):
+    "The flags of `sftnb_tokenize`: the input, the output, the tokenizer and the threads, then the `DataSettings`."
     input_file: str = field(metadata={'help': 'JSONL, JSON, parquet or CSV file, saved dataset folder, dataset folder or hub id'})
     output_file: str = field(metadata={'help': 'Arrow file to write'})
     tokenizer_path: str = field(metadata={'help': 'tokenizer name or folder for `AutoTokenizer.from_pretrained`'})
-    max_length: int = field(default=2048, metadata={'help': 'drop (or truncate) examples longer than this'})
     num_proc: int|None = field(default=None, metadata={'help': 'encoding threads: default all cores, 1 for a single thread'})
-    skip_invalid: bool = field(default=False, metadata={'help': 'drop and count invalid lines instead of stopping'})
-    on_long: Literal['drop', 'truncate'] = field(default='drop', metadata={'help': 'what to do with examples longer than max_length'})
-    add_special_tokens: str|None = field(default=None, metadata={'help': 'special tokens to add, e.g. "<|user|>,<|model|>", as in training'})
-    mode: Literal['sft', 'uft'] = field(default='sft', metadata={'help': "'sft': loss on generations; 'uft': on every token"})
-    split: str = field(default='train', metadata={'help': 'the split of a dataset with splits'})
-    subset: str|None = field(default=None, metadata={'help': 'the configuration (subset) of a dataset'})
-    prompt_column: str|None = field(default=None, metadata={'help': 'column of the prompts (default: recognised from the layout)'})
-    generation_column: str|None = field(default=None, metadata={'help': 'column of the generations (default: recognised from the layout)'})
-    messages_column: str|None = field(default=None, metadata={'help': 'column of the conversations (default: recognised from the layout)'})
-    chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template"})
 
 # %% ../nbs/02a_tokenize.ipynb #d1730285
 def sftnb_tokenize(
@@ -430,9 +440,6 @@ def sftnb_tokenize(
     args, = parse_cli(TokenizeArguments, argv, prog='sftnb_tokenize')
     warnings.simplefilter('ignore', DataWarning)  # the stats printed below say the same
     with cli_errors('sftnb_tokenize'):
-        st = tokenize_file(args.input_file, args.tokenizer_path, args.output_file, max_length=args.max_length,
-                           on_long=args.on_long, num_proc=args.num_proc, skip_invalid=args.skip_invalid,
-                           add_special_tokens=args.add_special_tokens, mode=args.mode, split=args.split, subset=args.subset,
-                           prompt_column=args.prompt_column, generation_column=args.generation_column,
-                           messages_column=args.messages_column, chat_template=args.chat_template)
+        kw = asdict(args)
+        st = tokenize_file(kw.pop('input_file'), kw.pop('tokenizer_path'), kw.pop('output_file'), **kw)
     print(st); print(f"stats saved to {stats_path(args.output_file)}")
