@@ -74,7 +74,7 @@ class OtherArguments:
     dry_run: bool = field(default=False, metadata={'help': 'Load everything, run a few real steps and print the plan (data, parameters, steps, speed, memory, time) without writing checkpoints.'})
     dry_run_steps: int = field(default=3, metadata={'help': 'Training steps the dry run measures.'})
 
-# %% ../nbs/07_args.ipynb #e43cb56c
+# %% ../nbs/07_args.ipynb #e95b1306
 @dataclass
 class SftnbConfig(TrainingArguments, ModelArguments, DataArguments, LoraArguments, OtherArguments):
     "The run spec: every setting of one `sftnb_train` run, `TrainingArguments` and sftnb's model, data, LoRA and run options."
@@ -198,7 +198,7 @@ def check_train_args(cfg:SftnbConfig):
     if cfg.use_liger_kernel and not is_liger_kernel_available():
         raise ValueError("--use_liger_kernel needs the liger-kernel package (pip install liger-kernel)")
 
-# %% ../nbs/07_args.ipynb #c9f48ce5
+# %% ../nbs/07_args.ipynb #a8f32002
 def load_run_spec(
     path,   # a run's `sftnb_args.json`, or the folder (output dir or checkpoint) that holds it
 )->SftnbConfig:

@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from .chat import template_hash, use_chat_template
 from .data import parse_special_tokens, tokenizer_identity
-from .sources import source_kind
+from .sources import resolve_source, source_kind
 from .tokenize import FORMAT_VERSION, DataSettings, sweep_stale_tmp, tokenize_file
 from .tokenized import tokenized_counts
 
@@ -50,15 +50,16 @@ def tokenize_cached(
     **changes,              # `DataSettings` fields that override `settings`, e.g. max_length=512
 )->Path:                    # the Arrow file
     "Tokenize `jsonl_path` into a cache keyed by the source's content, the tokenizer and the data settings, reusing an earlier result."
-    if source_kind(jsonl_path) != 'hub': jsonl_path = Path(jsonl_path).resolve()
+    src = resolve_source(jsonl_path)  # resolved once: every step below gets the record
+    if src.kind != 'hub': src = src._replace(path=str(Path(src).resolve()))
     cache_dir = Path(cache_dir or Path(os.environ.get('SFTNB_HOME', Path.home()/'.cache'/'sftnb'))/'tokenized')
     settings = replace(settings or DataSettings(), **changes)
     if settings.chat_template: tokenizer = use_chat_template(copy.deepcopy(tokenizer), settings.chat_template)
-    key = json.dumps([_source_fingerprint(jsonl_path), tokenizer_identity(tokenizer)['hash'],
+    key = json.dumps([_source_fingerprint(src), tokenizer_identity(tokenizer)['hash'],
                       template_hash(getattr(tokenizer, 'chat_template', None)), _cache_key(settings), FORMAT_VERSION], sort_keys=True)
-    out = cache_dir/f"{Path(str(jsonl_path)).stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.arrow"
+    out = cache_dir/f"{Path(src).stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.arrow"
     if not _usable(out):
         cache_dir.mkdir(parents=True, exist_ok=True); sweep_stale_tmp(cache_dir)
         # a copy: adding special tokens is training's job; the template is already on it
-        tokenize_file(jsonl_path, copy.deepcopy(tokenizer), out, progress=False, **asdict(replace(settings, chat_template=None)))
+        tokenize_file(src, copy.deepcopy(tokenizer), out, progress=False, **asdict(replace(settings, chat_template=None)))
     return out

@@ -150,7 +150,7 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
-# %% ../nbs/05_checkpoint.ipynb #e894c978
+# %% ../nbs/05_checkpoint.ipynb #df7db47f
 def checkpoint_state(
     path:Path,  # a checkpoint folder (or a finished run's `output_dir`)
 )->dict:        # the parsed `trainer_state.json`, with its `global_step`

@@ -17,7 +17,7 @@ from typing import Literal
 from .chat import assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
 from .core import cli_errors, looks_like_path, parse_cli, pid_alive, process_tag, sigterm_exits
 from .data import MODES, encoder, eos_id, id_dtype, parse_line, parse_special_tokens, register_special_tokens, tokenizer_identity
-from .sources import DATA_SUFFIXES, record_batches, record_item, source_kind, source_size
+from .sources import DATA_SUFFIXES, record_batches, record_item, resolve_source, source_kind, source_size
 
 # %% ../nbs/02a_tokenize.ipynb #b4982d96
 @dataclass
@@ -63,11 +63,10 @@ def _load_tokenizer(name):
 # %% ../nbs/02a_tokenize.ipynb #7ef0a989
 def _checked_inputs(path, tokenizer, max_length, on_long, mode)->tuple: # (path, tokenizer)
     "Validate `tokenize_file`'s settings and input file, and load `tokenizer` if it is a path."
-    path = Path(path)
     if on_long not in ('drop', 'truncate'): raise ValueError(f"on_long must be 'drop' or 'truncate', got {on_long!r}")
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if max_length < 1: raise ValueError(f"max_length must be positive, got {max_length}")
-    source_kind(path)  # a clear error for an input that is neither a file, a folder nor a dataset id
+    path = resolve_source(path)  # a clear error for an input that is neither a file, a folder nor a dataset id
     if isinstance(tokenizer, (str, Path)): tokenizer = _load_tokenizer(tokenizer)
     if not getattr(tokenizer, 'is_fast', False): raise ValueError("tokenize_file needs a fast (Rust) tokenizer")
     return path, tokenizer
@@ -402,7 +401,7 @@ def tokenize_file(
     for k, w in stats.warnings.items(): warnings.warn(f"{path}: {w['count']:,} examples {WARNINGS[k]} (first: {w['first']})", DataWarning)
     return stats
 
-# %% ../nbs/02a_tokenize.ipynb #5281c956
+# %% ../nbs/02a_tokenize.ipynb #72f34062
 @dataclass(kw_only=True)
 class DataSettings:
     "What a tokenized file depends on besides its source and tokenizer: `tokenize_file`'s keywords, `sftnb_tokenize`'s and `sftnb_train`'s flags, the cache key."

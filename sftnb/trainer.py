@@ -24,7 +24,7 @@ from .cache import tokenize_cached
 from .demo import demo_model_path, sample_path
 from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
 from .tokenize import DataSettings
-from .sources import source_kind
+from .sources import resolve_source
 
 # %% ../nbs/07b_trainer.ipynb #158e5f7e
 def supervised_loss(
@@ -140,9 +140,9 @@ def _tokenized_file(path, tokenizer, settings:DataSettings, flag:str)->Path:
     p = Path(str(path))
     if p.suffix == '.arrow' and not p.exists(): raise FileNotFoundError(f"{flag} {path}: no such file")
     if p.is_file() and p.open('rb').read(4) == b'\xff\xff\xff\xff': return p  # an Arrow stream: already tokenized
-    try: source_kind(path)
+    try: src = resolve_source(path)  # once: tokenizing and caching get the record
     except FileNotFoundError: raise FileNotFoundError(f"{flag} {path}: no such file, folder or dataset id") from None
-    return tokenize_cached(path, tokenizer, settings=DataSettings.of(settings))
+    return tokenize_cached(src, tokenizer, settings=DataSettings.of(settings))
 
 def load_training_data(
     path,                   # tokenized Arrow file or any source `sftnb_tokenize` reads
