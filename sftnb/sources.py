@@ -25,7 +25,7 @@ def _json_kind(path:Path)->str:
         head = f.read(4096).lstrip(b'\xef\xbb\xbf \t\r\n')
     return 'json' if head.startswith(b'[') else 'jsonl'
 
-# %% ../nbs/01a_sources.ipynb #81454ff0
+# %% ../nbs/01a_sources.ipynb #25339a68
 class Source(NamedTuple):
     "A data source resolved once (`resolve_source`): every step that reads it gets this record instead of finding out again."
     path: str       # the file or folder, or the hub id
@@ -51,7 +51,7 @@ def source_kind(
         raise FileNotFoundError(f"input {str(source)!r} does not exist (not a file, a folder or a dataset id)")
     return 'hub'
 
-# %% ../nbs/01a_sources.ipynb #a0651e42
+# %% ../nbs/01a_sources.ipynb #f82076fa
 def resolve_source(
     source, # a path, a hub dataset id, or a `Source`
 )->Source:

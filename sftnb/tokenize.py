@@ -99,7 +99,7 @@ def _prepare_tokenizer(tokenizer, add_special_tokens, **settings)->tuple: # (enc
     eos, specials = eos_id(tokenizer), parse_special_tokens(add_special_tokens)
     base = tokenizer_identity(tokenizer)
     register_special_tokens(tokenizer, specials)
-    bt, ident = encoder(tokenizer), tokenizer_identity(tokenizer)
+    bt, ident = encoder(tokenizer), (tokenizer_identity(tokenizer) if specials else base)  # nothing added: the same tokenizer
     meta = dict(format_version=FORMAT_VERSION, tokenizer=ident, base_tokenizer_hash=base['hash'],
                 dtype=np.dtype(id_dtype(ident['vocab_size'])).name, settings=dict(**settings, add_special_tokens=specials))
     return bt, eos, meta

@@ -19,8 +19,8 @@ from .chat import use_chat_template
 from .checkpoint import restore_renamed_weights
 from .collate import PackCollator, PadCollator, budget_dataloader
 from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_tokens
-from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, tokenized_lengths
-from .cache import tokenize_cached
+from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, read_tokenized, tokenized_lengths
+from .cache import tokenized_cache_entry
 from .demo import demo_model_path, sample_path
 from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
 from .tokenize import DataSettings
@@ -135,14 +135,16 @@ def save_model(self:SftnbTrainer, output_dir:str|None=None, _internal_call:bool=
     if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
 
 # %% ../nbs/07b_trainer.ipynb #d05ef2df
-def _tokenized_file(path, tokenizer, settings:DataSettings, flag:str)->Path:
-    "`path` if it is a tokenized Arrow file, else the cache entry of the source tokenized with the run's data settings."
+def _tokenized_file(path, tokenizer, settings:DataSettings, flag:str)->tuple: # (TokenizedFile, whether it is a cache entry)
+    "`path` read once if it is a tokenized Arrow file, else the cache entry of the source tokenized with the run's data settings."
     p = Path(str(path))
     if p.suffix == '.arrow' and not p.exists(): raise FileNotFoundError(f"{flag} {path}: no such file")
-    if p.is_file() and p.open('rb').read(4) == b'\xff\xff\xff\xff': return p  # an Arrow stream: already tokenized
+    if p.is_file():
+        with p.open('rb') as f:
+            if f.read(4) == b'\xff\xff\xff\xff': return read_tokenized(p), False  # an Arrow stream: already tokenized
     try: src = resolve_source(path)  # once: tokenizing and caching get the record
     except FileNotFoundError: raise FileNotFoundError(f"{flag} {path}: no such file, folder or dataset id") from None
-    return tokenize_cached(src, tokenizer, settings=DataSettings.of(settings))
+    return tokenized_cache_entry(src, tokenizer, settings=DataSettings.of(settings)), True
 
 def load_training_data(
     path,                   # tokenized Arrow file or any source `sftnb_tokenize` reads
@@ -151,10 +153,12 @@ def load_training_data(
     flag:str='--train_file',
 ):
     "Tokenize `path` unless it is a tokenized Arrow file (cached), check it matches the tokenizer, special tokens, mode and `--max_length`, and load it."
-    p = _tokenized_file(path, tokenizer, settings, flag)
-    meta = check_tokenized(p, tokenizer, add_special_tokens=parse_special_tokens(settings.add_special_tokens), mode=settings.mode)
-    ds, limit = load_tokenized(p), settings.max_length
-    if meta['settings'].get('max_length', limit + 1) > limit and len(ds):  # the file's own limit may be higher
+    tf, cached = _tokenized_file(path, tokenizer, settings, flag)
+    p = tf.path
+    if not cached:  # a cache entry's key holds the tokenizer, template, special tokens and mode already
+        check_tokenized(p, tokenizer, add_special_tokens=parse_special_tokens(settings.add_special_tokens), mode=settings.mode, meta=tf.meta)
+    ds, limit = load_tokenized(p, checked=tf), settings.max_length
+    if tf.meta['settings'].get('max_length', limit + 1) > limit and len(ds):  # the file's own limit may be higher
         if (longest := int(tokenized_lengths(ds).max())) > limit:
             raise ValueError(f"{flag} {p}: its longest row has {longest} tokens, more than --max_length {limit}: "
                              f"tokenize it again with --max-length {limit}, or train with --max_length {longest} or more")
