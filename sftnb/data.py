@@ -80,7 +80,7 @@ def parse_line(
     where:str,          # "file line N", used in error messages
     mode:str='sft',     # 'sft' (any layout of `sftnb.sources`) or 'uft' (text)
     columns:dict|None=None, # column overrides, see `sftnb.sources.record_item`
-)->tuple|None:          # ('pg', prompt, generation), ('chat', messages, tools), ('text', text), or None for a blank line
+)->tuple|None:          # a `PromptGeneration`, `Chat` or `Text` (`sftnb.sources`), or None for a blank line
     "Validate one JSONL line and return what to tokenize; raise `ValueError` naming `where` if it is invalid."
     try: line = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise ValueError(f"{where}: invalid UTF-8 at byte {e.start}") from None

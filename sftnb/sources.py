@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['DATA_SUFFIXES', 'SHAREGPT_ROLES', 'LAYOUTS', 'Source', 'source_kind', 'resolve_source', 'load_records_dataset',
-           'record_batches', 'source_size', 'normalize_messages', 'detect_layout', 'record_item', 'mixture_counts',
-           'mixture_indices']
+           'record_batches', 'source_size', 'normalize_messages', 'detect_layout', 'PromptGeneration', 'Chat', 'Text',
+           'record_item', 'mixture_counts', 'mixture_indices']
 
 # %% ../nbs/01a_sources.ipynb #31882726
 import csv, itertools, json, re
@@ -229,6 +229,21 @@ def _alpaca(rec:dict, where:str)->list:
     system = [{'role': 'system', 'content': _text(rec['system'], where, 'system')}] if rec.get('system') else []
     return system + [{'role': 'user', 'content': user}, {'role': 'assistant', 'content': _text(rec['output'], where, 'output')}]
 
+# %% ../nbs/01a_sources.ipynb #3cad9f79
+class PromptGeneration(NamedTuple):
+    "A prompt and its generation: the loss is on the generation (and EOS)."
+    prompt: str
+    generation: str
+
+class Chat(NamedTuple):
+    "A conversation (`normalize_messages`' messages) and the tools it offers: the loss is on the assistant turns."
+    messages: list
+    tools: list|None = None
+
+class Text(NamedTuple):
+    "A text, every token supervised ('uft' mode)."
+    text: str
+
 # %% ../nbs/01a_sources.ipynb #124d1328
 _layout_cache = {}
 
@@ -237,25 +252,25 @@ def record_item(
     where:str,              # "file line N" or "file row N"
     mode:str='sft',         # 'sft' or 'uft'
     columns:dict|None=None, # overrides: {'prompt_column', 'generation_column', 'messages_column'}
-)->tuple:                   # ('pg', prompt, generation), ('chat', messages, tools) or ('text', text)
+)->PromptGeneration|Chat|Text:
     "What to tokenize from one record, by its layout."
     key = (tuple(rec), mode, tuple(sorted((columns or {}).items())))
     if key not in _layout_cache:
         if len(_layout_cache) > 1024: _layout_cache.clear()
         _layout_cache[key] = detect_layout(rec, mode, where=where, **(columns or {}))
     name, cols = _layout_cache[key]
-    if name == 'text': return ('text', _text(rec[cols['text']], where, cols['text']))
+    if name == 'text': return Text(_text(rec[cols['text']], where, cols['text']))
     if name in ('messages', 'sharegpt'):
         msgs = normalize_messages(rec[cols.get('messages', cols.get('conversations'))], where, cols.get('messages', 'conversations'))
         if name == 'sharegpt' and rec.get('system') and msgs[0]['role'] != 'system':
             msgs = [{'role': 'system', 'content': _text(rec['system'], where, 'system')}] + msgs
-        return ('chat', msgs, _tools(rec, where))
-    if name == 'alpaca': return ('chat', _alpaca(rec, where), None)
+        return Chat(msgs, _tools(rec, where))
+    if name == 'alpaca': return Chat(_alpaca(rec, where))
     p, g = (rec[c] for c in cols.values())
     if isinstance(p, (list, np.ndarray)) and isinstance(g, (list, np.ndarray)):  # TRL's conversational prompt-completion
-        return ('chat', normalize_messages(list(p), where, 'prompt') + normalize_messages(list(g), where, 'completion'), _tools(rec, where))
+        return Chat(normalize_messages(list(p), where, 'prompt') + normalize_messages(list(g), where, 'completion'), _tools(rec, where))
     pc, gc = cols.values()
-    return ('pg', _text(p, where, pc), _text(g, where, gc))
+    return PromptGeneration(_text(p, where, pc), _text(g, where, gc))
 
 # %% ../nbs/01a_sources.ipynb #be9f8522
 def mixture_counts(
