@@ -34,8 +34,9 @@ class InterruptCallback(TrainerCallback):
         self.received = signum
         then = 'finishing the final save first' if self.finishing else 'saving a checkpoint after this step, then stopping'
         print(f"\nsftnb: got {signal.Signals(signum).name}; {then}", file=sys.stderr, flush=True)
-    def install(self):
-        "Take over the signals (once)."
+    def install(self, finishing:bool=False):
+        "Take over the signals (once); with `finishing`, a signal from now on lets the final save finish first."
+        self.finishing = self.finishing or finishing
         if self._old: return
         try: self._old = {s: signal.signal(s, self._handle) for s in self.signals}
         except ValueError: self._old = {}  # not the main thread (e.g. some notebook runners): no handler

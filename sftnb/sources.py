@@ -229,7 +229,7 @@ def _alpaca(rec:dict, where:str)->list:
     system = [{'role': 'system', 'content': _text(rec['system'], where, 'system')}] if rec.get('system') else []
     return system + [{'role': 'user', 'content': user}, {'role': 'assistant', 'content': _text(rec['output'], where, 'output')}]
 
-# %% ../nbs/01a_sources.ipynb #3cad9f79
+# %% ../nbs/01a_sources.ipynb #689e42cd
 class PromptGeneration(NamedTuple):
     "A prompt and its generation: the loss is on the generation (and EOS)."
     prompt: str

@@ -106,7 +106,7 @@ def restore_final_model(trainer, interrupt:InterruptCallback, checkpoint:Path):
     "Load the weights of the finished run's last `checkpoint` into `trainer`, under the signal handlers, for the final save."
     print(f"sftnb: {trainer.args.output_dir} holds the finished run ({checkpoint.name}) but not its final model; "
           f"restoring it from {checkpoint} without training")
-    interrupt.install(); interrupt.finishing = True
+    interrupt.install(finishing=True)
     trainer._load_from_checkpoint(str(checkpoint))
 
 # %% ../nbs/07d_train.ipynb #642c7704
