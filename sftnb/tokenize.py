@@ -7,7 +7,8 @@ __all__ = ['FORMAT_VERSION', 'WARNINGS', 'TokenizeStats', 'stats_path', 'Encoded
            'tokenize_file', 'DataSettings', 'TokenizeArguments', 'sftnb_tokenize']
 
 # %% ../nbs/02a_tokenize.ipynb #8d31a9b7
-import collections, datasets, itertools, json, numpy as np, os, pyarrow as pa, re, socket, time, warnings
+import collections, dataclasses, datasets, itertools, json, numpy as np, os, pyarrow as pa, re, socket, time, warnings
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from fastcore.xtras import modified_env
@@ -105,57 +106,58 @@ def _prepare_tokenizer(tokenizer, add_special_tokens, **settings)->tuple: # (enc
     return bt, eos, meta
 
 # %% ../nbs/02a_tokenize.ipynb #a619ebce
-def _read_chunks(path:Path, mode, skip_invalid, stats, chunk_size, bar, chunk_bytes=1<<20, columns=None):
-    "Yield lists of (where, parsed) for valid examples, counting lines and invalid ones."
-    chunk, size, read = [], 0, 0
+def _read_chunks(path:Path, mode, skip_invalid, chunk_size, bar, chunk_bytes=1<<20, columns=None):
+    "Yield (chunk, counts): lists of (where, parsed) for valid examples, and the lines, examples and invalid ones read for each."
+    chunk, size, read, counts = [], 0, 0, Counter()
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
             if n == 1 and raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
-            stats.lines += 1
+            counts['lines'] += 1
             read += len(raw)
             where = f"{path} line {n}"
             try: item = parse_line(raw, where, mode, columns)
             except ValueError:
-                stats.examples += 1
+                counts['examples'] += 1
                 if not skip_invalid: raise
-                stats.dropped['invalid'] += 1; continue
+                counts['invalid'] += 1; continue
             if item is None: continue
-            stats.examples += 1
+            counts['examples'] += 1
             chunk.append((where, item)); size += len(raw)
             if len(chunk) >= chunk_size or size >= chunk_bytes:
                 bar.update(read)  # once a chunk: a bar update per line costs 10% of the run
-                yield chunk; chunk, size, read = [], 0, 0
+                yield chunk, counts; chunk, size, read, counts = [], 0, 0, Counter()
     bar.update(read)
-    if chunk: yield chunk
+    if chunk or counts: yield chunk, counts
 
 # %% ../nbs/02a_tokenize.ipynb #86613f0f
-def _record_chunks(source, mode, skip_invalid, stats, chunk_size, bar, split='train', subset=None, columns=None):
-    "Yield lists of (where, parsed) for the valid records of a non-JSONL source, counting rows and invalid ones."
+def _record_chunks(source, mode, skip_invalid, chunk_size, bar, split='train', subset=None, columns=None):
+    "Yield (chunk, counts) for the records of a non-JSONL source: lists of (where, parsed) of the valid ones, and the rows and invalid ones read."
     for batch in record_batches(source, split, subset, chunk_size):
-        chunk = []
+        chunk, invalid = [], 0
         for where, rec in batch:
-            stats.lines += 1; stats.examples += 1
             try: chunk.append((where, record_item(rec, where, mode, columns)))
             except ValueError:
                 if not skip_invalid: raise
-                stats.dropped['invalid'] += 1
+                invalid += 1
         bar.update(len(batch))
-        if chunk: yield chunk
+        yield chunk, Counter(lines=len(batch), examples=len(batch), invalid=invalid)
 
 # %% ../nbs/02a_tokenize.ipynb #bfe5834d
-def _source_chunks(path, mode, skip_invalid, stats, chunk_size, progress, split='train', subset=None, columns=None):
-    "Yield lists of (where, parsed) from any source, with a progress bar."
+def _source_chunks(path, mode, skip_invalid, chunk_size, progress, split='train', subset=None, columns=None):
+    "Yield (chunk, counts) from any source, with a progress bar."
     total, unit = source_size(path, split, subset)
     with tqdm(total=total, unit=unit, unit_scale=True, desc=f'tokenizing {Path(str(path)).name}', disable=not progress) as bar:
-        if source_kind(path) == 'jsonl': yield from _read_chunks(Path(path), mode, skip_invalid, stats, chunk_size, bar, columns=columns)
-        else: yield from _record_chunks(path, mode, skip_invalid, stats, chunk_size, bar, split, subset, columns)
+        if source_kind(path) == 'jsonl': yield from _read_chunks(Path(path), mode, skip_invalid, chunk_size, bar, columns=columns)
+        else: yield from _record_chunks(path, mode, skip_invalid, chunk_size, bar, split, subset, columns)
 
 # %% ../nbs/02a_tokenize.ipynb #67a202e7
 WARNINGS = {'special_text': "contain the text of a special token, which is encoded as that token's id",
             'span_end': "have an assistant turn that does not end with EOS or an end-of-turn token"}
 
-def _warn(stats, kind:str, where:str):
-    w = stats.warnings.setdefault(kind, {'count': 0, 'first': where}); w['count'] += 1
+def _joined_warnings(earlier:dict, later:dict)->dict:
+    "Warnings of two stretches of the input (kind -> {'count', 'first'}), the `earlier` first in the file."
+    return {k: {'count': earlier.get(k, {}).get('count', 0) + later.get(k, {}).get('count', 0),
+                'first': (earlier.get(k) or later[k])['first']} for k in {**earlier, **later}}
 
 # %% ../nbs/02a_tokenize.ipynb #a704dd70
 class EncodedChat(NamedTuple):
@@ -163,21 +165,22 @@ class EncodedChat(NamedTuple):
     ids: list
     spans: list
 
-def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, stats, pattern=None, special_ids=frozenset())->list:
-    "The chunk with conversations turned into `EncodedChat`s, refused ones dropped, and warnings counted."
-    out = []
+def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, pattern=None, special_ids=frozenset())->tuple: # (chunk, invalid, warnings)
+    "The chunk with conversations turned into `EncodedChat`s and refused ones dropped, their number, and the chunk's warnings."
+    out, invalid, found = [], 0, {}
+    def warn(kind, where): w = found.setdefault(kind, {'count': 0, 'first': where}); w['count'] += 1
     for where, item in chunk:
         texts = chat_texts(item.messages) if isinstance(item, Chat) else item  # a PromptGeneration or Text is its texts
-        if pattern is not None and any(pattern.search(t) for t in texts): _warn(stats, 'special_text', where)
+        if pattern is not None and any(pattern.search(t) for t in texts): warn('special_text', where)
         if isinstance(item, Chat):
             try: ids, spans = assistant_spans(tokenizer, item.messages, item.tools, where, bt)
             except ValueError:
                 if not skip_invalid: raise
-                stats.dropped['invalid'] += 1; continue
-            if any(ids[e-1] not in special_ids for e in spans[1::2]): _warn(stats, 'span_end', where)
+                invalid += 1; continue
+            if any(ids[e-1] not in special_ids for e in spans[1::2]): warn('span_end', where)
             item = EncodedChat(ids, spans)
         out.append((where, item))
-    return out
+    return out, invalid, found
 
 # %% ../nbs/02a_tokenize.ipynb #c8cee8bd
 def _encode_chunk(bt, tokenizer, chunk):
@@ -192,43 +195,49 @@ def _encode_chunk(bt, tokenizer, chunk):
     return prompts, gens, texts, chats
 
 # %% ../nbs/02a_tokenize.ipynb #8d9d4cee
-def _count_role(stats, role:str, span:list):
-    "Count the supervised tokens of one kept row under `role` (and its assistant turns)."
-    stats.supervised_by_role[role] = stats.supervised_by_role.get(role, 0) + sum(e - s for s, e in zip(span[::2], span[1::2]))
-    if role == 'assistant': stats.assistant_turns += len(span) // 2
+def _count_role(role:str, span:list)->Counter:
+    "The counts of one kept row: its supervised tokens under `role` ('role:assistant'...) and, for chats, its assistant turns."
+    return Counter({f'role:{role}': sum(e - s for s, e in zip(span[::2], span[1::2])),
+                    'assistant_turns': len(span) // 2 if role == 'assistant' else 0})
+
+def _counted_stats(counts:Counter, warnings:dict, **fields)->TokenizeStats:
+    "The `TokenizeStats` of a run's `counts` (summed over its chunks) and `warnings`; `fields` are the others (files, rows...)."
+    return TokenizeStats(lines=counts['lines'], examples=counts['examples'], kept=counts['kept'],
+                         dropped={k: counts[k] for k in ('too_long', 'empty_generation', 'invalid')},
+                         supervised_tokens=counts['supervised_tokens'], assistant_turns=counts['assistant_turns'],
+                         supervised_by_role={k[5:]: v for k, v in counts.items() if k.startswith('role:') and v}, warnings=warnings, **fields)
 
 # %% ../nbs/02a_tokenize.ipynb #0b54a7dd
-def _rows(chunk, encoded, eos, max_length, on_long, stats):
-    "Pieces of ids, spans and lengths of the kept rows of one encoded chunk."
+def _rows(chunk, encoded, eos, max_length, on_long)->tuple: # (pieces, spans, lengths, counts)
+    "Pieces of ids, spans and lengths of the kept rows of one encoded chunk, and the counts of what was kept and dropped."
     prompts, gens, texts, chats = (iter(x) for x in encoded)
-    pieces, spans, lengths = [], [], []
+    pieces, spans, lengths, counts = [], [], [], Counter()
     def keep(parts, n, span, role):
         if n > max_length:
-            if on_long == 'drop': stats.dropped['too_long'] += 1; return
+            if on_long == 'drop': counts['too_long'] += 1; return
             parts = [list(itertools.islice(itertools.chain.from_iterable(parts), max_length))]
             span = [x for s, e in zip(span[::2], span[1::2]) if s < max_length for x in (s, min(e, max_length))]
-            if not span: stats.dropped['too_long'] += 1; return
+            if not span: counts['too_long'] += 1; return
             n = max_length
-        stats.kept += 1; pieces.extend(parts); spans.append(span); lengths.append(n)
-        _count_role(stats, role, span)
+        counts.update(_count_role(role, span), kept=1); pieces.extend(parts); spans.append(span); lengths.append(n)
     for _, item in chunk:
         if isinstance(item, PromptGeneration):
             p, g = next(prompts).ids, next(gens).ids
-            if not g: stats.dropped['empty_generation'] += 1; continue
+            if not g: counts['empty_generation'] += 1; continue
             n = len(p) + len(g) + 1
             keep([p, g, (eos,)], n, [len(p), n], 'generation')   # the `supervise` rule: loss on generation + EOS
         elif isinstance(item, EncodedChat):
             ids, sp = next(chats)
-            if not sp: stats.dropped['empty_generation'] += 1; continue
+            if not sp: counts['empty_generation'] += 1; continue
             keep([ids], len(ids), sp, 'assistant')
         else:
             ids = next(texts).ids
-            if not ids: stats.dropped['empty_generation'] += 1; continue
-            ids.append(eos); stats.kept += 1; _count_role(stats, 'text', [0, len(ids)])
+            if not ids: counts['empty_generation'] += 1; continue
+            ids.append(eos); counts.update(_count_role('text', [0, len(ids)]), kept=1)
             for s in range(0, len(ids), max_length):
                 piece = ids[s:s+max_length]
                 pieces.append(piece); spans.append([0, len(piece)]); lengths.append(len(piece))
-    return pieces, spans, lengths
+    return pieces, spans, lengths, counts
 
 # %% ../nbs/02a_tokenize.ipynb #283e5cbf
 def _record_batch(schema, pieces, spans, lengths)->pa.RecordBatch:
@@ -248,13 +257,11 @@ def _record_batch(schema, pieces, spans, lengths)->pa.RecordBatch:
 def _supervised_tokens(spans)->int:
     return sum(e - s for sp in spans for s, e in zip(sp[::2], sp[1::2]))
 
-def _write_chunk(writer, schema, chunk, encoded, eos, max_length, on_long, stats)->list: # the lengths of the rows written
-    "Write the kept rows of one encoded chunk to `writer`, counting them in `stats`."
-    pieces, spans, lengths = _rows(chunk, encoded, eos, max_length, on_long, stats)
-    if lengths:
-        writer.write_batch(_record_batch(schema, pieces, spans, lengths))
-        stats.supervised_tokens += _supervised_tokens(spans)
-    return lengths
+def _write_chunk(writer, schema, chunk, encoded, eos, max_length, on_long)->tuple: # (lengths of the rows written, counts)
+    "Write the kept rows of one encoded chunk to `writer`, and return their lengths and counts."
+    pieces, spans, lengths, counts = _rows(chunk, encoded, eos, max_length, on_long)
+    if lengths: writer.write_batch(_record_batch(schema, pieces, spans, lengths))
+    return lengths, counts + Counter(supervised_tokens=_supervised_tokens(spans))
 
 # %% ../nbs/02a_tokenize.ipynb #6cbf51dd
 def _cores()->int:
@@ -277,15 +284,12 @@ def _bounded(item, limit:int, on_long:str):
     cut = lambda m: {**m, 'content': m['content'][:limit]} if isinstance(m.get('content'), str) else m
     return item._replace(messages=[cut(m) for m in item.messages])
 
-def _bounded_chunks(chunks, limit:int, on_long:str, stats):
-    "`chunks` with every example passed through `_bounded`; those certainly too long are counted and left out."
-    for chunk in chunks:
-        kept = []
-        for where, item in chunk:
-            b = _bounded(item, limit, on_long)
-            if b is None: stats.dropped['too_long'] += 1
-            else: kept.append((where, b))
-        if kept: yield kept
+def _bounded_chunks(chunks, limit:int, on_long:str):
+    "`chunks` ((chunk, counts) pairs) with every example passed through `_bounded`; those certainly too long are counted and left out."
+    for chunk, counts in chunks:
+        bounded = [(where, _bounded(item, limit, on_long)) for where, item in chunk]
+        kept = [(where, b) for where, b in bounded if b is not None]
+        yield kept, counts + Counter(too_long=len(bounded) - len(kept))
 
 # %% ../nbs/02a_tokenize.ipynb #a06d3613
 def _write_end(writer, schema, all_lengths:list):
@@ -295,38 +299,39 @@ def _write_end(writer, schema, all_lengths:list):
                        custom_metadata={b'sftnb_rows': str(rows).encode(), b'sftnb_tokens': str(tokens).encode()})
 
 # %% ../nbs/02a_tokenize.ipynb #438f5438
-def _write_rows(path, tokenizer, bt, eos, schema, dest, stats, mode, max_length, on_long, skip_invalid, num_proc, chunk_size,
-                progress, source:dict|None=None, checks:dict|None=None)->list: # arrays of row lengths, one per written chunk
+def _write_rows(path, tokenizer, bt, eos, schema, dest, mode, max_length, on_long, skip_invalid, num_proc, chunk_size,
+                progress, source:dict|None=None, checks:dict|None=None)->tuple: # (row lengths per written chunk, counts, warnings)
     "Stream the rows of `path` into the Arrow file `dest`: chunks encoded on `num_proc` threads, written in file order."
-    workers, all_lengths = max(1, num_proc or _cores()), []
+    workers, all_lengths, counts, found = max(1, num_proc or _cores()), [], Counter(), {}
     with modified_env(TOKENIZERS_PARALLELISM='false'):  # each worker encodes its chunk on one core; rayon would split it again
         pool = ThreadPoolExecutor(workers)
         try:
             with pa.OSFile(str(dest), 'wb') as sink, pa.ipc.new_stream(sink, schema) as writer:
                 def emit(chunk, fut):
-                    lengths = _write_chunk(writer, schema, chunk, fut.result(), eos, max_length, on_long, stats)
+                    lengths, written = _write_chunk(writer, schema, chunk, fut.result(), eos, max_length, on_long)
+                    counts.update(written)
                     if lengths: all_lengths.append(np.asarray(lengths))
                 inflight = collections.deque()  # (chunk, future) in file order: rows are written in the input's order
-                chunks = _source_chunks(path, mode, skip_invalid, stats, chunk_size, progress, **(source or {}))
-                for chunk in _bounded_chunks(chunks, _text_limit(tokenizer, max_length), on_long, stats):
-                    chunk = _prepare_chunk(chunk, tokenizer, bt, skip_invalid, stats, **(checks or {}))
+                chunks = _source_chunks(path, mode, skip_invalid, chunk_size, progress, **(source or {}))
+                for chunk, read in _bounded_chunks(chunks, _text_limit(tokenizer, max_length), on_long):
+                    chunk, invalid, warned = _prepare_chunk(chunk, tokenizer, bt, skip_invalid, **(checks or {}))
+                    counts.update(read, invalid=invalid); found = _joined_warnings(found, warned)
+                    if not chunk: continue
                     inflight.append((chunk, pool.submit(_encode_chunk, bt, tokenizer, chunk)))
                     if len(inflight) > workers: emit(*inflight.popleft())  # the main thread works while the workers encode
                 while inflight: emit(*inflight.popleft())
                 _write_end(writer, schema, all_lengths)
         finally: pool.shutdown(cancel_futures=True)
-    return all_lengths
+    return all_lengths, counts, found
 
 # %% ../nbs/02a_tokenize.ipynb #bbad5f4d
 def _final_stats(stats, all_lengths:list, path, t0:float)->TokenizeStats:
-    "Fill in the row and token totals of `stats`, or raise if nothing was kept."
+    "`stats` with the row and token totals and the length percentiles of `all_lengths`, or raise if nothing was kept."
     if stats.examples == 0: raise ValueError(f"{path}: no examples (the file is empty or blank)")
     if stats.kept == 0: raise ValueError(f"{path}: no example was kept out of {stats.examples:,} (dropped: {stats.dropped})")
     lengths = np.concatenate(all_lengths)
-    stats.rows, stats.total_tokens = len(lengths), int(lengths.sum())
-    stats.lengths = {f'p{q}': int(np.percentile(lengths, q)) for q in (50, 90, 99)} | {'max': int(lengths.max())}
-    stats.seconds = round(time.perf_counter() - t0, 3)
-    return stats
+    return dataclasses.replace(stats, rows=len(lengths), total_tokens=int(lengths.sum()), seconds=round(time.perf_counter() - t0, 3),
+                               lengths={f'p{q}': int(np.percentile(lengths, q)) for q in (50, 90, 99)} | {'max': int(lengths.max())})
 
 # %% ../nbs/02a_tokenize.ipynb #1b4a530d
 def _tmp_path(path)->Path:
@@ -390,14 +395,13 @@ def tokenize_file(
                                        chat_template=template)
     columns = {k: v for k, v in dict(prompt_column=prompt_column, generation_column=generation_column,
                                      messages_column=messages_column).items() if v}
-    stats = TokenizeStats(input_file=str(path), output_file=str(output))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = _tmp_path(output)
     try:
-        lengths = _write_rows(path, tokenizer, bt, eos, _schema(meta), tmp_out, stats, mode, max_length, on_long, skip_invalid,
-                              num_proc, chunk_size, progress, dict(split=split, subset=subset, columns=columns),
-                              _checks(tokenizer, bt, meta['settings']['add_special_tokens']))
-        _final_stats(stats, lengths, path, t0)
+        lengths, counts, found = _write_rows(path, tokenizer, bt, eos, _schema(meta), tmp_out, mode, max_length, on_long, skip_invalid,
+                                             num_proc, chunk_size, progress, dict(split=split, subset=subset, columns=columns),
+                                             _checks(tokenizer, bt, meta['settings']['add_special_tokens']))
+        stats = _final_stats(_counted_stats(counts, found, input_file=str(path), output_file=str(output)), lengths, path, t0)
         os.replace(tmp_out, output)
     except BaseException:
         tmp_out.unlink(missing_ok=True); raise
