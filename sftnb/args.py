@@ -76,7 +76,7 @@ class OtherArguments:
 
 # %% ../nbs/07_args.ipynb #e95b1306
 @dataclass
-class SftnbConfig(TrainingArguments, ModelArguments, DataArguments, LoraArguments, OtherArguments):
+class SftnbConfig(TrainingArguments, OtherArguments, LoraArguments, DataArguments, ModelArguments):  # --help: model, data, LoRA, run, Trainer
     "The run spec: every setting of one `sftnb_train` run, `TrainingArguments` and sftnb's model, data, LoRA and run options."
     def __post_init__(self):
         TrainingArguments.__post_init__(self)
