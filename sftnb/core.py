@@ -31,12 +31,16 @@ USER_ERRORS = (ValueError, OSError)
 def cli_errors(
     prog:str,   # the command's name, the first word of the message
 ):
-    "Turn user errors raised inside the block into `prog: error: ...` on stderr and exit code 1 (a traceback with `SFTNB_DEBUG=1`)."
+    "Turn user errors raised inside the block into `prog: error: ...` on stderr and exit code 1, Ctrl-C into `prog: interrupted` and 130 (a traceback with `SFTNB_DEBUG=1`)."
     try: yield
     except USER_ERRORS as e:
         if os.environ.get('SFTNB_DEBUG') == '1': raise
         print(f"{prog}: error: {e}", file=sys.stderr, flush=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        if os.environ.get('SFTNB_DEBUG') == '1': raise
+        print(f"\n{prog}: interrupted", file=sys.stderr, flush=True)
+        sys.exit(128 + signal.SIGINT)
 
 # %% ../nbs/00_core.ipynb #3eebb76b
 def cli_argv(

@@ -9,7 +9,7 @@ __all__ = ['IGNORE_INDEX', 'MODES', 'parse_special_tokens', 'register_special_to
 # %% ../nbs/02_data.ipynb #96188274
 import hashlib, json, numpy as np
 from tokenizers import AddedToken, Tokenizer
-from .sources import record_item
+from .sources import parse_json_line, record_item
 
 # %% ../nbs/02_data.ipynb #a18aa8d5
 def parse_special_tokens(
@@ -82,13 +82,8 @@ def parse_line(
     columns:dict|None=None, # column overrides, see `sftnb.sources.record_item`
 )->tuple|None:          # a `PromptGeneration`, `Chat` or `Text` (`sftnb.sources`), or None for a blank line
     "Validate one JSONL line and return what to tokenize; raise `ValueError` naming `where` if it is invalid."
-    try: line = raw.decode('utf-8')
-    except UnicodeDecodeError as e: raise ValueError(f"{where}: invalid UTF-8 at byte {e.start}") from None
-    if not line.strip(): return None
-    try: obj = json.loads(line)
-    except json.JSONDecodeError as e: raise ValueError(f"{where}: malformed JSON ({e.msg} at column {e.colno})") from None
-    if not isinstance(obj, dict): raise ValueError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    return record_item(obj, where, mode, columns)
+    rec = parse_json_line(raw, where)  # the rules of a record, the same in every container of records (`sftnb.sources`)
+    return None if rec is None else record_item(rec, where, mode, columns)
 
 # %% ../nbs/02_data.ipynb #49800564
 def encoder(tokenizer):

@@ -15,6 +15,7 @@ from .args import LoraArguments, ModelArguments, SftnbConfig
 from .attention import AttnChoice, choose_attn_implementation
 from .checkpoint import check_model_weights, resize_embeddings
 from .core import looks_like_path
+from .memory import tile_mlps
 
 # %% ../nbs/07a_model.ipynb #b5e98035
 def model_dtype(targs:TrainingArguments, use_lora:bool=False)->torch.dtype:
@@ -163,6 +164,7 @@ def build_model(
     attn = attn or choose_model_attn(model_config, cfg, model_device(cfg), cfg.packing).name
     quant = quantization_kwargs(cfg, cfg) | ({'config': model_config} if model_config is not None else {})
     model = load_model(path, model_dtype(cfg, cfg.use_lora), attn, cfg.trust_remote_code, **quant)
+    tile_mlps(model)  # rows longer than 8,192 tokens run each MLP in sequence tiles (`sftnb.memory`); shorter ones as before
     added = len(tokenizer) > n_old
     if added: resize_embeddings(model, len(tokenizer), n_old)
     if cfg.gradient_checkpointing and not cfg.use_lora: model.config.use_cache = False

@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['DATA_SUFFIXES', 'SHAREGPT_ROLES', 'LAYOUTS', 'Source', 'source_kind', 'resolve_source', 'load_records_dataset',
-           'record_batches', 'source_size', 'normalize_messages', 'detect_layout', 'PromptGeneration', 'Chat', 'Text',
-           'record_item', 'mixture_counts', 'mixture_indices']
+           'parse_json_line', 'folder_files', 'record_batches', 'source_size', 'normalize_messages', 'detect_layout',
+           'PromptGeneration', 'Chat', 'Text', 'record_item', 'mixture_counts', 'mixture_indices']
 
 # %% ../nbs/01a_sources.ipynb #31882726
-import csv, itertools, json, re
+import codecs, csv, itertools, json, math, re
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
-import pyarrow as pa, pyarrow.csv as pacsv, pyarrow.parquet as pq
+import pyarrow as pa, pyarrow.parquet as pq
 import datasets
+from datasets.data_files import get_data_patterns, resolve_pattern
 
 # %% ../nbs/01a_sources.ipynb #5b280cb7
 DATA_SUFFIXES = ('.jsonl', '.json', '.parquet', '.csv')
@@ -64,58 +65,205 @@ def _pick_split(dd, source, split:str):
     return dd[split]
 
 # %% ../nbs/01a_sources.ipynb #8652e998
+_LOAD_ERRORS = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, pa.ArrowException, ConnectionError,
+                datasets.exceptions.DatasetNotFoundError)  # what `datasets` raises for a folder or cache entry it cannot read
+
 def load_records_dataset(
-    source,             # a `save_to_disk` folder, a dataset folder, a hub id, or a `.json` file holding one array
+    source,             # a `save_to_disk` folder or a hub id
     split:str='train',  # the split to read
     subset:str|None=None, # the configuration name (`load_dataset`'s `name`)
 )->datasets.Dataset:
     "The records of `source` as a memory-mapped `datasets.Dataset`."
     kind = source_kind(source)
+    if kind not in ('saved', 'hub'): raise ValueError(f"{source}: a {kind} source, read with `record_batches`, not as a dataset")
     try:
         if kind == 'saved':
             ds = datasets.load_from_disk(str(source))
             return _pick_split(ds, source, split) if isinstance(ds, datasets.DatasetDict) else ds
-        if kind == 'json': return datasets.load_dataset('json', data_files=str(source), split='train')
         dd = datasets.load_dataset(str(source), subset)
-    except (FileNotFoundError, ValueError, ConnectionError, datasets.exceptions.DatasetNotFoundError) as e:
+    except _LOAD_ERRORS as e:
+        if str(e).startswith(f"{source}: no split"): raise
         hint = ' Choose the configuration with --subset.' if 'config' in str(e).lower() else ''
-        raise ValueError(f"{source}: cannot load it as a dataset ({type(e).__name__}: {e}).{hint}") from None
+        why = ' '.join(str(e).split())  # one line
+        raise ValueError(f"{source}: cannot load it as a dataset ({type(e).__name__}: {why}).{hint}") from None
     return _pick_split(dd, source, split)
 
 # %% ../nbs/01a_sources.ipynb #ea620065
-def _csv_batches(path:Path, batch_size:int):
-    with open(path, newline='', encoding='utf-8-sig') as f: names = next(csv.reader(f), [])
-    opts = pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
-    for b in pacsv.open_csv(str(path), convert_options=opts, read_options=pacsv.ReadOptions(block_size=1<<20)):
-        for s in range(0, b.num_rows, batch_size): yield b.slice(s, batch_size)
+def parse_json_line(
+    raw:bytes,  # one line of a JSONL file, as read
+    where:str,  # "file line N", for errors
+)->dict|None:   # the record, or None for a blank line
+    "One JSONL line as a record; a `ValueError` naming `where` if it is not a JSON object in UTF-8."
+    try: line = raw.decode('utf-8')
+    except UnicodeDecodeError as e: raise ValueError(f"{where}: invalid UTF-8 at byte {e.start}") from None
+    if not line.strip(): return None
+    try: obj = json.loads(line)
+    except json.JSONDecodeError as e: raise ValueError(f"{where}: malformed JSON ({e.msg} at column {e.colno})") from None
+    if not isinstance(obj, dict): raise ValueError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    return obj
 
-# %% ../nbs/01a_sources.ipynb #d7dea0de
-def _arrow_batches(source, kind:str, split:str, subset, batch_size:int):
-    "Arrow record batches of `source`."
-    if kind == 'parquet': yield from pq.ParquetFile(str(source)).iter_batches(batch_size=batch_size); return
-    if kind == 'csv': yield from _csv_batches(Path(source), batch_size); return
-    yield from load_records_dataset(source, split, subset).with_format('arrow').iter(batch_size=batch_size)
+# %% ../nbs/01a_sources.ipynb #fc142550
+def _jsonl_records(path:Path):
+    "(where, record) for each line of the JSONL file `path` but blank ones; a line that is not a record comes as its error."
+    with open(path, 'rb') as f:
+        for n, raw in enumerate(f, 1):
+            if n == 1 and raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]
+            where = f"{path} line {n}"
+            try: rec = parse_json_line(raw, where)
+            except ValueError as e: rec = e
+            if rec is not None: yield where, rec
+
+# %% ../nbs/01a_sources.ipynb #30fce923
+_WS = ' \t\r\n'
+
+class _JsonText:
+    "The text of a JSON file, decoded a piece at a time; `need()` reads more (twice as much each time a value does not fit)."
+    def __init__(self, path:Path, piece:int=1<<20):
+        self.path, self.f, self.dec = path, open(path, 'rb'), codecs.getincrementaldecoder('utf-8-sig')()
+        self.buf, self.pos, self.eof, self.piece, self.read = '', 0, False, piece, 0
+    def need(self):
+        data = self.f.read(max(self.piece, len(self.buf) - self.pos))
+        try: text = self.dec.decode(data, final=not data)
+        except UnicodeDecodeError as e: raise ValueError(f"{self.path}: invalid UTF-8 at byte {self.read + e.start}") from None
+        self.read += len(data); self.eof = not data
+        self.buf, self.pos = self.buf[self.pos:] + text, 0
+    def skip_ws(self)->str: # the next character that is not white space, '' at the end
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WS: self.pos += 1
+            if self.pos < len(self.buf) or self.eof: return self.buf[self.pos:self.pos+1]
+            self.need()
+
+def _json_value(t:_JsonText, where:str, dec=json.JSONDecoder()):
+    while True:
+        try: value, t.pos = dec.raw_decode(t.buf, t.pos); return value
+        except json.JSONDecodeError as e:  # at the end of what is read so far: read more; elsewhere: malformed
+            unterminated = e.msg.startswith('Unterminated string')
+            if not t.eof and (unterminated or e.pos >= len(t.buf) - 64): t.need(); continue
+            if unterminated or e.pos >= len(t.buf.rstrip(_WS)):
+                raise ValueError(f"{where}: cut off (the file ends inside this row, before the JSON array's closing ']')") from None
+            raise ValueError(f"{where}: malformed JSON ({e.msg})") from None
+
+def _json_array_records(path:Path, piece:int=1<<20):
+    "(where, record) for each element of the JSON array in `path`, one element in memory at a time."
+    t, n = _JsonText(path, piece), 0
+    if t.skip_ws() != '[': raise ValueError(f"{path}: expected a JSON array")
+    t.pos += 1
+    while (c := t.skip_ws()) != ']':
+        if not c: raise ValueError(f"{path}: the JSON array is cut off after row {n} (the file ends before its closing ']')")
+        if n:
+            if c != ',': raise ValueError(f"{path} row {n + 1}: malformed JSON (expected ',' or ']' between rows, got {c!r})")
+            t.pos += 1
+            if not t.skip_ws(): continue
+        n += 1; where = f"{path} row {n}"
+        rec = _json_value(t, where)
+        yield where, rec if isinstance(rec, dict) else ValueError(f"{where}: expected a JSON object, got {type(rec).__name__}")
+    t.pos += 1
+    if t.skip_ws(): raise ValueError(f"{path}: data after the JSON array's closing ']'")
+
+# %% ../nbs/01a_sources.ipynb #ba4e6e9c
+def _has_surrogate(s:str)->bool: # a byte that is not UTF-8, read with errors='surrogateescape'
+    try: s.encode('utf-8'); return False
+    except UnicodeEncodeError: return True
+
+def _csv_records(path:Path):
+    "(where, record) for each row of the CSV file `path`, every value a string; a row that is not a record comes as its error."
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # the module's default, 128 KiB, refuses long texts
+    with open(path, newline='', encoding='utf-8-sig', errors='surrogateescape') as f:
+        rows, n = csv.reader(f), 0
+        try: names = next(r for r in rows if r)  # blank lines before the header are passed over
+        except StopIteration: raise ValueError(f"{path}: empty CSV file (no header)") from None
+        except csv.Error as e: raise ValueError(f"{path} line 1: {e}") from None
+        if any(map(_has_surrogate, names)): raise ValueError(f"{path} line 1: the header is not valid UTF-8")
+        if len(set(names)) < len(names): raise ValueError(f"{path} line 1: column {next(n for n in names if names.count(n) > 1)!r} appears twice")
+        while True:
+            line = rows.line_num + 1
+            try: values = next(rows)
+            except StopIteration: return
+            except csv.Error as e: values = e
+            if values == []: continue  # a blank line
+            n += 1; where = f"{path} row {n}"
+            if isinstance(values, csv.Error): yield where, ValueError(f"{where} (line {line}): {values}")
+            elif len(values) != len(names): yield where, ValueError(f"{where} (line {line}): expected {len(names)} columns, got {len(values)}")
+            elif (bad := [k for k, v in zip(names, values) if _has_surrogate(v)]): yield where, ValueError(f"{where} (line {line}): {bad[0]!r} is not valid UTF-8")
+            else: yield where, dict(zip(names, values))
+
+# %% ../nbs/01a_sources.ipynb #b5d3230d
+_NOT_DATA = re.compile(r'(?i)^(readme|license|licence|notice|citation)(\.\w+)?$|\.(md|txt\.license)$|^dataset_infos?\.json$')
+
+def _matches(pattern:str, folder:Path)->list:
+    try: return resolve_pattern(pattern, str(folder.resolve()))
+    except FileNotFoundError: return []
+
+def folder_files(
+    folder:Path,        # a folder of data files (not a `save_to_disk` folder)
+    split:str='train',  # files named by split (`train.jsonl`, `test-0.parquet`, ...) are read by split, as `datasets` does
+)->list:                # the data files of `split`, sorted
+    "The data files of `folder` that make up `split`; an error naming the files that would be left out."
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob('*') if p.is_file() and not any(s.startswith(('.', '__')) for s in p.relative_to(folder).parts))
+    other = [p for p in files if p.suffix.lower() not in DATA_SUFFIXES and not _NOT_DATA.search(p.name)]
+    if other: raise ValueError(f"{folder}: holds files sftnb cannot read ({', '.join(str(p.relative_to(folder)) for p in other[:5])}"
+                               f"{f' and {len(other) - 5} more' if len(other) > 5 else ''}); it reads {', '.join(DATA_SUFFIXES)}: "
+                               "move the others out, or name the data files themselves")
+    data = [p for p in files if p.suffix.lower() in DATA_SUFFIXES and not _NOT_DATA.search(p.name)]
+    if not data: raise ValueError(f"{folder}: no data files ({', '.join(DATA_SUFFIXES)}) in it")
+    splits = {str(k): {Path(f) for pat in pats for f in _matches(pat, folder)} for k, pats in get_data_patterns(str(folder)).items()}
+    by_split = {k: [p for p in data if p.resolve() in v] for k, v in splits.items()}
+    if (rest := [p for p in data if not any(p in v for v in by_split.values())]):
+        raise ValueError(f"{folder}: its files are named by split ({', '.join(sorted(k for k, v in by_split.items() if v))}), but "
+                         f"{', '.join(str(p.relative_to(folder)) for p in rest[:5])} belong to none: rename or move them")
+    return _pick_split({k: v for k, v in by_split.items() if v}, folder, split)
+
+# %% ../nbs/01a_sources.ipynb #fd6e62e2
+def _parquet_records(path:Path, batch_size:int):
+    try: f = pq.ParquetFile(str(path))
+    except (pa.ArrowException, OSError) as e: raise ValueError(f"{path}: not a parquet file ({' '.join(str(e).split())})") from None
+    n = 0
+    try:
+        for b in f.iter_batches(batch_size=batch_size):
+            for n, rec in enumerate(b.to_pylist(), n + 1): yield f"{path} row {n}", rec
+    except (pa.ArrowException, OSError) as e: raise ValueError(f"{path} row {n + 1}: cannot read it ({' '.join(str(e).split())})") from None
+
+def _dataset_records(source, split:str, subset, batch_size:int):
+    "Rows of a saved or hub dataset, decoded by its features (a `Json` column gives the values, not their JSON text)."
+    n, ds = 0, load_records_dataset(source, split, subset)
+    try:
+        for b in ds.iter(batch_size=batch_size):
+            for n, values in enumerate(zip(*b.values()), n + 1): yield f"{source} row {n}", dict(zip(b, values))
+    except _LOAD_ERRORS as e: raise ValueError(f"{source} row {n + 1}: cannot read it ({type(e).__name__}: {' '.join(str(e).split())})") from None
+
+def _records(source, kind:str, split:str, subset, batch_size:int):
+    "(where, record) for every record of `source`; a record that cannot be read comes as its `ValueError`."
+    if kind == 'jsonl': return _jsonl_records(Path(source))
+    if kind == 'json': return _json_array_records(Path(source))
+    if kind == 'csv': return _csv_records(Path(source))
+    if kind == 'parquet': return _parquet_records(Path(source), batch_size)
+    if kind == 'folder':
+        if subset: raise ValueError(f"{source}: --subset chooses a configuration of a hub dataset; this is a folder of files")
+        return itertools.chain.from_iterable(_records(f, source_kind(f), split, None, batch_size) for f in folder_files(source, split))
+    return _dataset_records(source, split, subset, batch_size)
 
 # %% ../nbs/01a_sources.ipynb #6a477eec
 def record_batches(
-    source,                 # any source but JSONL
+    source,                 # any source
     split:str='train',      # for datasets with splits
     subset:str|None=None,   # the configuration name
     batch_size:int=512,     # records per batch
-):                          # yields lists of ("source row N", record dict)
+):                          # yields lists of ("file line N" or "source row N", record dict or the `ValueError` that refused it)
     "The records of `source`, a batch at a time, each with where it came from."
-    kind, n = source_kind(source), 0
-    for b in _arrow_batches(source, kind, split, subset, batch_size):
-        recs = b.to_pylist()
-        yield [(f"{source} row {n + j}", r) for j, r in enumerate(recs, 1)]
-        n += len(recs)
+    it = _records(source, source_kind(source), split, subset, batch_size)
+    while (batch := list(itertools.islice(it, batch_size))): yield batch
 
 # %% ../nbs/01a_sources.ipynb #5fc377af
 def source_size(source, split:str='train', subset=None)->tuple: # (total, unit)
-    "The size of `source` for a progress bar."
+    "The size of `source` for a progress bar: bytes for JSONL and CSV, rows where the file says, None where only reading tells."
     kind = source_kind(source)
     if kind in ('jsonl', 'csv'): return Path(source).stat().st_size, 'B'
-    if kind == 'parquet': return pq.ParquetFile(str(source)).metadata.num_rows, 'rows'
+    if kind == 'parquet':
+        try: return pq.ParquetFile(str(source)).metadata.num_rows, 'rows'
+        except (pa.ArrowException, OSError) as e: raise ValueError(f"{source}: not a parquet file ({' '.join(str(e).split())})") from None
+    if kind == 'folder': folder_files(source, split)  # a folder that cannot be read is refused before a progress bar starts
+    if kind in ('json', 'folder'): return None, 'rows'
     return load_records_dataset(source, split, subset).num_rows, 'rows'
 
 # %% ../nbs/01a_sources.ipynb #4484b8ac
@@ -135,16 +283,16 @@ def _text(v, where:str, key:str)->str:
 
 # %% ../nbs/01a_sources.ipynb #0c9af595
 def _tool_call(tc, where:str)->dict:
-    "One tool call in OpenAI's form with object arguments."
+    "One tool call in OpenAI's form, its arguments an object or the JSON text of one, as given."
     if not isinstance(tc, dict): raise ValueError(f"{where}: a tool call must be an object, got {type(tc).__name__}")
     fn = tc.get('function') or tc
     name, args = fn.get('name'), fn.get('arguments', fn.get('parameters'))
     if not isinstance(name, str): raise ValueError(f"{where}: a tool call has no 'name'")
-    if isinstance(args, str):
-        try: args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError as e: raise ValueError(f"{where}: tool call {name!r}: arguments are not JSON ({e.msg})") from None
-    if args is None: args = {}
-    if not isinstance(args, dict): raise ValueError(f"{where}: tool call {name!r}: arguments must be an object, got {type(args).__name__}")
+    if isinstance(args, str) and not args.strip(): args = {}
+    try: parsed = json.loads(args) if isinstance(args, str) else args
+    except json.JSONDecodeError as e: raise ValueError(f"{where}: tool call {name!r}: arguments are not JSON ({e.msg})") from None
+    if args is None: args = parsed = {}
+    if not isinstance(parsed, dict): raise ValueError(f"{where}: tool call {name!r}: arguments must be an object, got {type(parsed).__name__}")
     out = {'type': 'function', 'function': {'name': name, 'arguments': args}}
     return {**out, 'id': tc['id']} if tc.get('id') is not None else out
 
@@ -248,12 +396,14 @@ class Text(NamedTuple):
 _layout_cache = {}
 
 def record_item(
-    rec:dict,               # one record (a parsed JSON line, a row of a dataset)
+    rec:dict,               # one record (a parsed JSON line, a row of a dataset), or the `ValueError` that refused it
     where:str,              # "file line N" or "file row N"
     mode:str='sft',         # 'sft' or 'uft'
     columns:dict|None=None, # overrides: {'prompt_column', 'generation_column', 'messages_column'}
 )->PromptGeneration|Chat|Text:
     "What to tokenize from one record, by its layout."
+    if isinstance(rec, ValueError): raise rec
+    rec = {k: v for k, v in rec.items() if v is not None}  # a null value is a missing key, as in a table's empty cell
     key = (tuple(rec), mode, tuple(sorted((columns or {}).items())))
     if key not in _layout_cache:
         if len(_layout_cache) > 1024: _layout_cache.clear()
@@ -280,8 +430,10 @@ def mixture_counts(
     "How many examples each source gives an epoch of a mixture."
     if weights is None: return list(sizes)
     if len(weights) != len(sizes): raise ValueError(f"--train_weights has {len(weights)} values for {len(sizes)} training sources")
-    if any(w < 0 for w in weights) or not sum(weights): raise ValueError(f"--train_weights must be non-negative with a positive sum, got {weights}")
-    total, w = sum(sizes), np.asarray(weights, dtype=float) / sum(weights)
+    if not all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+        raise ValueError(f"--train_weights must be finite and non-negative, with at least one above 0; got {list(weights)}")
+    w = np.asarray(weights, dtype=float) / max(weights)  # scaled to at most 1 first: a sum of 1e308s overflows
+    total, w = sum(sizes), w / w.sum()
     counts = np.floor(w * total).astype(int)
     counts[np.argsort(-(w * total - counts), kind='stable')[:total - counts.sum()]] += 1  # largest remainders
     return counts.tolist()

@@ -15,7 +15,7 @@ from fastcore.xtras import modified_env
 from pathlib import Path
 from tqdm.auto import tqdm
 from typing import Literal, NamedTuple
-from .chat import assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
+from .chat import ChatSettings, assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
 from .core import cli_errors, looks_like_path, parse_cli, pid_alive, process_tag, sigterm_exits
 from .data import MODES, encoder, eos_id, id_dtype, parse_line, parse_special_tokens, register_special_tokens, tokenizer_identity
 from .sources import DATA_SUFFIXES, Chat, PromptGeneration, Text, record_batches, record_item, resolve_source, source_kind, source_size
@@ -38,6 +38,8 @@ class TokenizeStats:
     supervised_by_role:dict = field(default_factory=dict)  # supervised tokens of 'assistant' turns, 'generation's and 'text's
     assistant_turns:int = 0     # assistant turns supervised in the kept chats
     warnings:dict = field(default_factory=dict)  # kind -> {'count', 'first'}: see `_prepare_chunk`
+    refused:dict = field(default_factory=dict)   # chat lines refused (counted in dropped['invalid']) by `sftnb.chat.ChatRefused.kind`
+    dropped_by_design:dict = field(default_factory=dict)  # content of kept chats that the template drops by design (earlier thinking)
 
     def __str__(self):
         d = ', '.join(f"{k.replace('_', ' ')} {v:,}" for k, v in self.dropped.items())
@@ -45,7 +47,20 @@ class TokenizeStats:
         return (f"{self.input_file}: {self.lines:,} lines, {self.examples:,} examples; kept {self.kept:,} ({self.rows:,} rows); "
                 f"dropped: {d}\ntokens: {self.total_tokens:,} total, {self.supervised_tokens:,} supervised; lengths: {l}; "
                 f"{self.seconds:.1f}s -> {self.output_file}"
+                + (f"\nchat lines refused: {', '.join(f'{k} {v:,}' for k, v in self.refused.items())}" if self.refused else '')
+                + (f"\nleft out by the chat template by design: {', '.join(f'{k} {v:,}' for k, v in self.dropped_by_design.items())}" if self.dropped_by_design else '')
                 + ''.join(f"\nwarning: {w['count']:,} examples {WARNINGS[k]} (first: {w['first']})" for k, w in self.warnings.items()))
+
+# %% ../nbs/02a_tokenize.ipynb #1cc7b5dd
+def _prefixed(counts:Counter, prefix:str)->dict: return {k[len(prefix):]: v for k, v in counts.items() if k.startswith(prefix) and v}
+
+def _counted_stats(counts:Counter, warnings:dict, **fields)->TokenizeStats:
+    "The `TokenizeStats` of a run's `counts` (summed over its chunks) and `warnings`; `fields` are the others (files, rows...)."
+    return TokenizeStats(lines=counts['lines'], examples=counts['examples'], kept=counts['kept'],
+                         dropped={k: counts[k] for k in ('too_long', 'empty_generation', 'invalid')},
+                         supervised_tokens=counts['supervised_tokens'], assistant_turns=counts['assistant_turns'],
+                         supervised_by_role=_prefixed(counts, 'role:'), refused=_prefixed(counts, 'refused:'),
+                         dropped_by_design=_prefixed(counts, 'by_design:'), warnings=warnings, **fields)
 
 # %% ../nbs/02a_tokenize.ipynb #aec12f21
 def stats_path(output)->Path:
@@ -161,26 +176,26 @@ def _joined_warnings(earlier:dict, later:dict)->dict:
 
 # %% ../nbs/02a_tokenize.ipynb #a704dd70
 class EncodedChat(NamedTuple):
-    "A conversation as `_prepare_chunk` leaves it: its ids and the spans of its supervised assistant turns."
+    "A conversation as `_prepare_chunk` leaves it: its ids and the spans of its supervised turns."
     ids: list
     spans: list
 
-def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, pattern=None, special_ids=frozenset())->tuple: # (chunk, invalid, warnings)
-    "The chunk with conversations turned into `EncodedChat`s and refused ones dropped, their number, and the chunk's warnings."
-    out, invalid, found = [], 0, {}
+def _prepare_chunk(chunk, tokenizer, bt, skip_invalid, pattern=None, special_ids=frozenset(), chat:ChatSettings|None=None)->tuple: # (chunk, counts, warnings)
+    "The chunk with conversations turned into `EncodedChat`s and refused ones dropped; its counts (invalid, refused by reason, content dropped by design) and warnings."
+    out, counts, found, by_design = [], Counter(), {}, {}
     def warn(kind, where): w = found.setdefault(kind, {'count': 0, 'first': where}); w['count'] += 1
     for where, item in chunk:
         texts = chat_texts(item.messages) if isinstance(item, Chat) else item  # a PromptGeneration or Text is its texts
         if pattern is not None and any(pattern.search(t) for t in texts): warn('special_text', where)
         if isinstance(item, Chat):
-            try: ids, spans = assistant_spans(tokenizer, item.messages, item.tools, where, bt)
-            except ValueError:
+            try: ids, spans = assistant_spans(tokenizer, item.messages, item.tools, where, bt, chat, by_design)
+            except ValueError as e:
                 if not skip_invalid: raise
-                invalid += 1; continue
+                counts.update({'invalid': 1, f"refused:{getattr(e, 'kind', 'invalid_message')}": 1}); continue
             if any(ids[e-1] not in special_ids for e in spans[1::2]): warn('span_end', where)
             item = EncodedChat(ids, spans)
         out.append((where, item))
-    return out, invalid, found
+    return out, counts + Counter({f'by_design:{k}': n for k, n in by_design.items()}), found
 
 # %% ../nbs/02a_tokenize.ipynb #c8cee8bd
 def _encode_chunk(bt, tokenizer, chunk):
@@ -199,13 +214,6 @@ def _count_role(role:str, span:list)->Counter:
     "The counts of one kept row: its supervised tokens under `role` ('role:assistant'...) and, for chats, its assistant turns."
     return Counter({f'role:{role}': sum(e - s for s, e in zip(span[::2], span[1::2])),
                     'assistant_turns': len(span) // 2 if role == 'assistant' else 0})
-
-def _counted_stats(counts:Counter, warnings:dict, **fields)->TokenizeStats:
-    "The `TokenizeStats` of a run's `counts` (summed over its chunks) and `warnings`; `fields` are the others (files, rows...)."
-    return TokenizeStats(lines=counts['lines'], examples=counts['examples'], kept=counts['kept'],
-                         dropped={k: counts[k] for k in ('too_long', 'empty_generation', 'invalid')},
-                         supervised_tokens=counts['supervised_tokens'], assistant_turns=counts['assistant_turns'],
-                         supervised_by_role={k[5:]: v for k, v in counts.items() if k.startswith('role:') and v}, warnings=warnings, **fields)
 
 # %% ../nbs/02a_tokenize.ipynb #0b54a7dd
 def _rows(chunk, encoded, eos, max_length, on_long)->tuple: # (pieces, spans, lengths, counts)
@@ -314,8 +322,8 @@ def _write_rows(path, tokenizer, bt, eos, schema, dest, mode, max_length, on_lon
                 inflight = collections.deque()  # (chunk, future) in file order: rows are written in the input's order
                 chunks = _source_chunks(path, mode, skip_invalid, chunk_size, progress, **(source or {}))
                 for chunk, read in _bounded_chunks(chunks, _text_limit(tokenizer, max_length), on_long):
-                    chunk, invalid, warned = _prepare_chunk(chunk, tokenizer, bt, skip_invalid, **(checks or {}))
-                    counts.update(read, invalid=invalid); found = _joined_warnings(found, warned)
+                    chunk, prepared, warned = _prepare_chunk(chunk, tokenizer, bt, skip_invalid, **(checks or {}))
+                    counts.update(read); counts.update(prepared); found = _joined_warnings(found, warned)
                     if not chunk: continue
                     inflight.append((chunk, pool.submit(_encode_chunk, bt, tokenizer, chunk)))
                     if len(inflight) > workers: emit(*inflight.popleft())  # the main thread works while the workers encode
@@ -367,6 +375,19 @@ def _checks(tokenizer, bt, allowed:list)->dict: # `_prepare_chunk`'s pattern and
     ids = {tokenizer.convert_tokens_to_ids(t) for t in special_texts(tokenizer)} | {eos_id(tokenizer)}
     return dict(pattern=special_text_pattern(tokenizer, allowed, bt), special_ids=frozenset(i for i in ids if i is not None))
 
+# %% ../nbs/02a_tokenize.ipynb #cc152289
+def _chat_settings(train_on_turns:str='all', train_roles:str|list='assistant')->ChatSettings:
+    "The chat settings of a tokenizing run, checked."
+    if train_on_turns not in ('all', 'last'): raise ValueError(f"train_on_turns must be 'all' or 'last', got {train_on_turns!r}")
+    roles = tuple(r.strip() for r in (train_roles.split(',') if isinstance(train_roles, str) else train_roles) if r.strip())
+    if not roles: raise ValueError(f"train_roles must name at least one role, got {train_roles!r}")
+    return ChatSettings(train_on_turns=train_on_turns, roles=roles)
+
+def _chat_record(chat:ChatSettings)->dict:
+    "The chat settings the file records: those that differ from the defaults."
+    d = ChatSettings()
+    return {k: v for k, v in (('train_on_turns', chat.train_on_turns), ('train_roles', list(chat.roles))) if v != (d.train_on_turns if k == 'train_on_turns' else list(d.roles))}
+
 # %% ../nbs/02a_tokenize.ipynb #61fa82ea
 @sigterm_exits()  # SIGTERM, like Ctrl-C, removes the temporary file
 def tokenize_file(
@@ -385,22 +406,25 @@ def tokenize_file(
     subset:str|None=None,       # the configuration of a dataset (`load_dataset`'s `name`)
     prompt_column:str|None=None, generation_column:str|None=None, messages_column:str|None=None, # layout overrides
     chat_template:str|None=None, # a Jinja file replacing the tokenizer's chat template (recorded in the file)
+    train_on_turns:str='all',   # chats: supervise 'all' assistant turns or the 'last' one (a message's `"train": false` / `"weight": 0` leaves it out)
+    train_roles:str|list='assistant', # chats: the roles supervised, e.g. "assistant,tool" (another role's content and its end-of-turn token)
 )->TokenizeStats:               # counts of kept and dropped examples, and token totals (also saved by `stats_path`)
     "Tokenize `path` into the memory-mappable Arrow file `output` with exact supervision, and return what happened."
     t0 = time.perf_counter()
     output = _checked_output(path, output)
     path, tokenizer = _checked_inputs(path, tokenizer, max_length, on_long, mode)
     template = template_hash(getattr(use_chat_template(tokenizer, chat_template), 'chat_template', None)) if mode == 'sft' else None
+    chat = _chat_settings(train_on_turns, train_roles)
     bt, eos, meta = _prepare_tokenizer(tokenizer, add_special_tokens, max_length=max_length, on_long=on_long, mode=mode,
-                                       chat_template=template)
+                                       chat_template=template, **_chat_record(chat))
     columns = {k: v for k, v in dict(prompt_column=prompt_column, generation_column=generation_column,
                                      messages_column=messages_column).items() if v}
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(parents=True, exist_ok=True); sweep_stale_tmp(output.parent)  # what a killed run left beside its output
     tmp_out = _tmp_path(output)
     try:
         lengths, counts, found = _write_rows(path, tokenizer, bt, eos, _schema(meta), tmp_out, mode, max_length, on_long, skip_invalid,
                                              num_proc, chunk_size, progress, dict(split=split, subset=subset, columns=columns),
-                                             _checks(tokenizer, bt, meta['settings']['add_special_tokens']))
+                                             dict(_checks(tokenizer, bt, meta['settings']['add_special_tokens']), chat=chat))
         stats = _final_stats(_counted_stats(counts, found, input_file=str(path), output_file=str(output)), lengths, path, t0)
         os.replace(tmp_out, output)
     except BaseException:
@@ -424,6 +448,8 @@ class DataSettings:
     generation_column: str|None = field(default=None, metadata={'help': 'Column of the generations (default: recognised from the layout).'})
     messages_column: str|None = field(default=None, metadata={'help': 'Column of the conversations (default: recognised from the layout).'})
     chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template (recorded in the file; saved with a trained model)."})
+    train_on_turns: Literal['all', 'last'] = field(default='all', metadata={'help': 'Chats: supervise all assistant turns, or only the last one (a message with "train": false or "weight": 0 is never supervised).'})
+    train_roles: str = field(default='assistant', metadata={'help': 'Chats: the roles supervised, comma-separated, e.g. assistant,tool (another role: its content and its end-of-turn token).'})
 
     @classmethod
     def of(cls, obj)->'DataSettings':

@@ -41,13 +41,22 @@ class TokenizedFile(NamedTuple):
     rows: int
     tokens: int
 
-def _batch_counts(reader, path)->tuple: # (rows, tokens, the end marker's counts or None)
+def _id_beyond(ids:pa.ListArray, vocab:int)->tuple|None: # (row in the batch, token id), or None
+    "The first token id in `ids` outside a vocabulary of `vocab` ids."
+    values = np.asarray(ids.values)
+    if not len(values) or values.max() < vocab: return None
+    i = int(np.argmax(values >= vocab))
+    return int(np.searchsorted(np.asarray(ids.offsets), i, 'right')) - 1, int(values[i])
+
+def _batch_counts(reader, path, vocab:int)->tuple: # (rows, tokens, the end marker's counts or None)
     rows, tokens, end = 0, 0, None
     try:
         while True:
             try: batch, custom = reader.read_next_batch_with_custom_metadata()
             except StopIteration: break
             if custom and b'sftnb_rows' in custom: end = {k: int(custom[f'sftnb_{k}'.encode()]) for k in ('rows', 'tokens')}
+            if (bad := _id_beyond(batch['input_ids'], vocab)):
+                raise ValueError(f"{path} is corrupt: row {rows + bad[0] + 1:,} holds token id {bad[1]:,}, outside the tokenizer's {vocab:,} ids; tokenize it again")
             rows, tokens = rows + batch.num_rows, tokens + int(np.asarray(batch['length']).sum())
     except (pa.ArrowInvalid, OSError) as e: raise ValueError(f"{path} is truncated or corrupt ({e}): tokenize it again") from None
     return rows, tokens, end
@@ -55,14 +64,14 @@ def _batch_counts(reader, path)->tuple: # (rows, tokens, the end marker's counts
 def read_tokenized(
     path:Path,  # an Arrow file written by `tokenize_file`
 )->TokenizedFile:
-    "The metadata and the row and token counts of a tokenized file, read in one pass and checked against its end marker: a truncated file is refused."
+    "The metadata and the row and token counts of a tokenized file, read in one pass and checked against its end marker and its vocabulary: a truncated or damaged file is refused."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"tokenized file {str(path)!r} does not exist")
     with pa.memory_map(str(path)) as src:
         try: reader = pa.ipc.open_stream(src)
         except pa.ArrowInvalid as e: raise ValueError(f"{path} is not an Arrow stream file written by sftnb_tokenize ({e})") from None
         meta = _sftnb_meta(reader.schema, path)
-        rows, tokens, end = _batch_counts(reader, path)
+        rows, tokens, end = _batch_counts(reader, path, meta['tokenizer']['vocab_size'])
     counts = dict(rows=rows, tokens=tokens)
     if meta.get('format_version', 1) < 2:
         warnings.warn(f"{path} was written by an older sftnb without an end marker; it cannot be checked for truncation")

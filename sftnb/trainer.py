@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['VARLEN_BACKENDS', 'supervised_loss', 'with_loss_options', 'standard_loss_reason', 'budget_lengths', 'SftnbTrainer',
-           'fsdp_on_cpu', 'load_training_data', 'load_mixture', 'RunData', 'load_run_data', 'run_config',
-           'trainer_args', 'build_trainer', 'option_callbacks']
+           'fsdp_on_cpu', 'NoSpaceError', 'saving', 'load_training_data', 'load_mixture', 'RunData', 'load_run_data',
+           'run_config', 'trainer_args', 'build_trainer', 'option_callbacks']
 
 # %% ../nbs/07b_trainer.ipynb #5d111d93
-import copy, json, numpy as np, os, time, torch.nn.functional as F
+import copy, errno, json, numpy as np, os, shutil, time, torch.nn.functional as F
+from contextlib import contextmanager
 from typing import NamedTuple
 from fastcore.basics import patch
 from pathlib import Path
@@ -22,6 +23,7 @@ from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_t
 from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, read_tokenized, tokenized_lengths
 from .cache import tokenized_cache_entry
 from .demo import demo_model_path, sample_path
+from .memory import chunked_loss_if_large
 from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
 from .tokenize import DataSettings
 from .sources import resolve_source
@@ -84,14 +86,17 @@ class SftnbTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.supervised_lm_head, self.max_tokens_per_batch, self.train_lengths = supervised_lm_head, max_tokens_per_batch, train_lengths
         self.base_config = base_config  # the base model's config as read at the start (the model card compares vocabularies)
-        self.real_tokens = 0
+        self.real_tokens, self.longest_measured = 0, (0, 0)  # (tokens, supervised positions) of the largest training batch seen
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if model.training:
             self.real_tokens += int(inputs['attention_mask'].sum() if 'attention_mask' in inputs else inputs['input_ids'].numel())
+            if 'labels' in inputs and inputs['input_ids'].numel() > self.longest_measured[0]:
+                self.longest_measured = (inputs['input_ids'].numel(), int((inputs['labels'][:, 1:] != IGNORE_INDEX).sum()))
         if not self.supervised_lm_head or 'labels' not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        loss, outputs = supervised_loss(model, inputs, num_items_in_batch)
+        chunked = chunked_loss_if_large(model, inputs, num_items_in_batch) if (model.training and self.accelerator.unwrap_model(model) is model and not self.args.label_smoothing_factor) else None
+        loss, outputs = chunked or supervised_loss(model, inputs, num_items_in_batch)  # chunked: big logits (long examples), one process
         coef = getattr(getattr(self.accelerator.unwrap_model(model), 'config', None), 'router_aux_loss_coef', 0.)
         loss = with_loss_options(loss, outputs, inputs['labels'], num_items_in_batch, self.args.label_smoothing_factor, coef)
         if self.args.average_tokens_across_devices and num_items_in_batch is not None:
@@ -127,12 +132,45 @@ def create_accelerator_and_postprocess(self:SftnbTrainer):
     if fsdp_on_cpu(self.accelerator): self.is_fsdp_enabled = True
 
 # %% ../nbs/07b_trainer.ipynb #febd91bf
+class NoSpaceError(OSError):
+    "The disk filled up while a checkpoint or the final model was being written."
+
+def _out_of_space(e:BaseException, folder:Path)->bool:
+    "Whether `e`, raised while writing into `folder`, comes from a full disk (torch's writer says only 'unexpected pos': then the free space tells)."
+    for x in (e, e.__cause__, e.__context__):
+        if isinstance(x, OSError) and x.errno == errno.ENOSPC or x is not None and 'No space left' in str(x): return True
+    while not folder.exists(): folder = folder.parent
+    return shutil.disk_usage(folder).free < 16 << 20
+
+@contextmanager
+def saving(
+    folder,     # the checkpoint folder or output_dir being written
+):
+    "Turn a full disk while saving into `folder` into one error that names the file being written and says 'no space left'."
+    try: yield
+    except NoSpaceError: raise
+    except (OSError, RuntimeError) as e:
+        folder = Path(folder)
+        if not _out_of_space(e, folder): raise
+        files = [f for f in folder.iterdir() if f.is_file()] if folder.is_dir() else []
+        what = getattr(e, 'filename', None) or (max(files, key=lambda f: f.stat().st_mtime) if files else folder)
+        err = NoSpaceError(f"no space left on the device writing {what}: free some space and rerun the same command "
+                           "(it resumes from the last complete checkpoint)")
+        err.errno = errno.ENOSPC
+        raise err from None
+
+@patch
+def _save_checkpoint(self:SftnbTrainer, model, trial):
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+    with saving(Path(self.args.output_dir)/f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"): Trainer._save_checkpoint(self, model, trial)
+
 @patch
 def save_model(self:SftnbTrainer, output_dir:str|None=None, _internal_call:bool=False):
-    if not (self.is_fsdp_enabled and self.accelerator.device.type == 'cpu'): return Trainer.save_model(self, output_dir, _internal_call)
-    from torch.distributed.tensor import DTensor
-    full = {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().clone() for k, v in self.model.state_dict().items()}  # every rank gathers
-    if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
+    with saving(output_dir or self.args.output_dir):
+        if not (self.is_fsdp_enabled and self.accelerator.device.type == 'cpu'): return Trainer.save_model(self, output_dir, _internal_call)
+        from torch.distributed.tensor import DTensor
+        full = {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().clone() for k, v in self.model.state_dict().items()}  # every rank gathers
+        if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
 
 # %% ../nbs/07b_trainer.ipynb #d05ef2df
 def _tokenized_file(path, tokenizer, settings:DataSettings, flag:str)->tuple: # (TokenizedFile, whether it is a cache entry)

@@ -6,9 +6,9 @@
     python tools/check_site.py --browser         # also open it in headless Chromium; screenshots in _docs_shots/
 
 Offline: every link and image of every page resolves (files and #anchors), every notebook's page is reachable from the
-index through the sidebar, and the tutorial page shows its loss plot (a PNG). With --browser, Debian's Chromium
+index through the sidebar, and the tutorial page shows its training dashboard's final state (loss curve in SVG). With --browser, Debian's Chromium
 (`apt-get install -y chromium`, driven by `pip install playwright`) opens the site from a local HTTP server: the index,
-every sidebar link (no 404, no failed asset), a search, and the tutorial with the plot drawn; screenshots are saved.
+every sidebar link (no 404, no failed asset), a search, and the tutorial with the dashboard drawn; screenshots are saved.
 """
 import argparse, functools, http.server, re, subprocess, sys, tempfile, threading
 from html.parser import HTMLParser
@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-PNG = b'\x89PNG\r\n\x1a\n'
 
 class Page(HTMLParser):
     "The ids, links, sidebar links and images of one HTML page."
@@ -42,7 +41,7 @@ def expected_pages()->set:
 def _local(href): return not urlparse(href).scheme and not href.startswith(('//', 'mailto:'))
 
 def check_offline(site:Path)->list:
-    "Problems found in the built site: broken links and anchors, unreachable notebook pages, a tutorial without its plot."
+    "Problems found in the built site: broken links and anchors, unreachable notebook pages, a tutorial without its dashboard."
     pages = {p.relative_to(site).as_posix(): Page(p.read_text(errors='replace')) for p in site.rglob('*.html')}
     problems = []
     for name, page in pages.items():
@@ -66,8 +65,9 @@ def check_offline(site:Path)->list:
         seen.add(n); todo += [urldefrag(urljoin(n, h))[0] for h in pages[n].links if _local(h)]
     unreachable = expected_pages() - seen
     if unreachable: problems.append(f"not reachable from index.html: {sorted(unreachable)}")
-    plots = [s for s in pages.get('tutorial.html', Page('')).images if _local(s) and (site/urljoin('tutorial.html', s)).read_bytes()[:8] == PNG]
-    if not plots: problems.append("tutorial.html shows no PNG image (the loss plot): execute the notebook (tools/execute_nbs.py) and rebuild")
+    tutorial = (site/'tutorial.html').read_text() if (site/'tutorial.html').exists() else ''
+    if not re.search(r"class=.sftnb-dashboard.", tutorial) or 'sftnb-train_loss' not in tutorial:
+        problems.append("tutorial.html shows no training dashboard with a loss curve: execute the notebook (tools/execute_nbs.py) and rebuild")
     return problems
 
 def serve(site:Path):
@@ -79,7 +79,7 @@ def serve(site:Path):
     return srv, f"http://127.0.0.1:{srv.server_address[1]}/"
 
 def check_browser(site:Path, shots:Path, chromium:str)->list:
-    "Open the site in headless Chromium: sidebar links, failed requests, search, the tutorial's plot; save screenshots."
+    "Open the site in headless Chromium: sidebar links, failed requests, search, the tutorial's dashboard; save screenshots."
     from playwright.sync_api import sync_playwright
     shots.mkdir(parents=True, exist_ok=True)
     srv, base = serve(site)
@@ -104,15 +104,15 @@ def check_browser(site:Path, shots:Path, chromium:str)->list:
             except Exception: problems.append("search for 'tokenize_file' found nothing")
             page.screenshot(path=str(shots/'search.png'))
             page.goto(base + 'tutorial.html'); page.wait_for_load_state('networkidle')
-            drawn = page.eval_on_selector_all('article img', 'els => els.filter(e => e.complete && e.naturalWidth > 0 && /\\.png$/.test(e.src)).length')
-            if not drawn: problems.append("tutorial.html: no PNG image drawn (the loss plot)")
+            drawn = page.eval_on_selector_all('article .sftnb-dashboard polyline.sftnb-train_loss', 'els => els.filter(e => e.getBoundingClientRect().width > 0).length')
+            if not drawn: problems.append("tutorial.html: the training dashboard's loss curve is not drawn")
             else:
-                img = page.query_selector_all('article img')[-1]
-                img.scroll_into_view_if_needed(); img.screenshot(path=str(shots/'tutorial-plot.png'))
+                board = page.query_selector_all('article .sftnb-dashboard')[-1]
+                board.scroll_into_view_if_needed(); board.screenshot(path=str(shots/'tutorial-dashboard.png'))
             page.screenshot(path=str(shots/'tutorial.png'))
             browser.close()
     finally: srv.shutdown()
-    print(f"browser: {len(links)} sidebar links opened, {drawn} plot image(s) on the tutorial; screenshots in {shots}")
+    print(f"browser: {len(links)} sidebar links opened, {drawn} dashboard loss curve(s) on the tutorial; screenshots in {shots}")
     return problems
 
 def main():

@@ -3,7 +3,8 @@
 
     python tools/run_tutorial.py [--save OUT.ipynb]
 
-Fails if any cell errors or if the live loss plot left no image in the notebook's output.
+Fails if any cell errors, or if the training dashboard left no widget view, or no final state with a loss curve, in the
+notebook's output (the widget's output carries its HTML for readers without a kernel).
 """
 import argparse, sys, time
 from pathlib import Path
@@ -18,11 +19,15 @@ def main():
     nb = nbformat.read(path, as_version=4)
     start = time.time()
     NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
-    images = [o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if 'image/png' in o.get('data', {})]
+    widget = 'application/vnd.jupyter.widget-view+json'
+    views = [o['data'] for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if widget in o.get('data', {})]
+    dashboards = [d.get('text/html', '') for d in views if 'sftnb-dashboard' in d.get('text/html', '')]
     html = [o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []) if 'text/html' in o.get('data', {})]
     if args.save: nbformat.write(nb, args.save)
-    if not images: sys.exit("tutorial: the live loss plot left no image/png output")
+    if not dashboards: sys.exit("tutorial: the training dashboard left no widget view in the output")
+    if not any("data-status='finished'" in h and 'sftnb-train_loss' in h for h in dashboards):
+        sys.exit("tutorial: the dashboard's stored state is not a finished run with a loss curve")
     if not html: sys.exit("tutorial: show_example left no HTML output")
-    print(f"tutorial: executed in a Jupyter kernel in {time.time()-start:.0f}s; {len(images)} plot image(s), {len(html)} HTML output(s)")
+    print(f"tutorial: executed in a Jupyter kernel in {time.time()-start:.0f}s; {len(dashboards)} dashboard(s), {len(html)} HTML output(s)")
 
 if __name__ == '__main__': main()
