@@ -51,7 +51,7 @@ class TokenizeStats:
                 + (f"\nleft out by the chat template by design: {', '.join(f'{k} {v:,}' for k, v in self.dropped_by_design.items())}" if self.dropped_by_design else '')
                 + ''.join(f"\nwarning: {w['count']:,} examples {WARNINGS[k]} (first: {w['first']})" for k, w in self.warnings.items()))
 
-# %% ../nbs/02a_tokenize.ipynb #1cc7b5dd
+# %% ../nbs/02a_tokenize.ipynb #bfa6a461
 def _prefixed(counts:Counter, prefix:str)->dict: return {k[len(prefix):]: v for k, v in counts.items() if k.startswith(prefix) and v}
 
 def _counted_stats(counts:Counter, warnings:dict, **fields)->TokenizeStats:
