@@ -15,7 +15,7 @@ from pathlib import Path
 from transformers import TrainingArguments
 from transformers.utils import is_liger_kernel_available
 from .core import parse_cli
-from .tokenize import DataSettings
+from .data import DataSettings
 
 # %% ../nbs/07_args.ipynb #98b88d83
 @dataclass

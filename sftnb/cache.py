@@ -12,7 +12,8 @@ from pathlib import Path
 from .chat import template_hash, use_chat_template
 from .data import parse_special_tokens, tokenizer_identity
 from .sources import resolve_source, source_kind
-from .tokenize import FORMAT_VERSION, DataSettings, sweep_stale_tmp, tokenize_file
+from .data import DataSettings
+from .tokenize import FORMAT_VERSION, sweep_stale_tmp, tokenize_file
 from .tokenized import TokenizedFile, read_tokenized
 
 # %% ../nbs/02c_cache.ipynb #e69aaf81

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'WARNINGS', 'TokenizeStats', 'stats_path', 'EncodedChat', 'sweep_stale_tmp', 'DataWarning',
-           'tokenize_file', 'DataSettings', 'TokenizeArguments', 'sftnb_tokenize']
+           'tokenize_file', 'TokenizeArguments', 'sftnb_tokenize']
 
 # %% ../nbs/02a_tokenize.ipynb #8d31a9b7
 import collections, dataclasses, datasets, itertools, json, numpy as np, os, pyarrow as pa, re, socket, time, warnings
@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from typing import Literal, NamedTuple
 from .chat import ChatSettings, assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
 from .core import cli_errors, looks_like_path, parse_cli, pid_alive, process_tag, sigterm_exits
-from .data import MODES, encoder, eos_id, id_dtype, parse_line, parse_special_tokens, register_special_tokens, tokenizer_identity
+from .data import MODES, DataSettings, encoder, eos_id, id_dtype, parse_line, parse_special_tokens, register_special_tokens, tokenizer_identity
 from .sources import DATA_SUFFIXES, Chat, PromptGeneration, Text, record_batches, record_item, resolve_source, source_kind, source_size
 
 # %% ../nbs/02a_tokenize.ipynb #b4982d96
@@ -432,29 +432,6 @@ def tokenize_file(
     _save_stats(stats, output)
     for k, w in stats.warnings.items(): warnings.warn(f"{path}: {w['count']:,} examples {WARNINGS[k]} (first: {w['first']})", DataWarning)
     return stats
-
-# %% ../nbs/02a_tokenize.ipynb #72f34062
-@dataclass(kw_only=True)
-class DataSettings:
-    "What a tokenized file depends on besides its source and tokenizer: `tokenize_file`'s keywords, `sftnb_tokenize`'s and `sftnb_train`'s flags, the cache key."
-    max_length: int = field(default=2048, metadata={'help': "Longest example in tokens: longer ones are dropped or truncated (see on_long); 'uft' chunk size. Training also refuses a tokenized Arrow file with a longer row."})
-    on_long: Literal['drop', 'truncate'] = field(default='drop', metadata={'help': 'Examples longer than max_length: drop (counted in the stats) or truncate.'})
-    skip_invalid: bool = field(default=False, metadata={'help': 'Drop and count invalid lines instead of stopping at the first.'})
-    add_special_tokens: str|None = field(default=None, metadata={'help': 'Comma-separated special tokens to add first, e.g. "<|user|>,<|model|>" (the same for tokenizing and training).'})
-    mode: Literal['sft', 'uft'] = field(default='sft', metadata={'help': "'sft': loss on generations and assistant turns; 'uft': on every token, cut into max_length chunks."})
-    split: str = field(default='train', metadata={'help': 'The split of datasets with splits.'})
-    subset: str|None = field(default=None, metadata={'help': 'The configuration (subset) of hub datasets.'})
-    prompt_column: str|None = field(default=None, metadata={'help': 'Column of the prompts (default: recognised from the layout).'})
-    generation_column: str|None = field(default=None, metadata={'help': 'Column of the generations (default: recognised from the layout).'})
-    messages_column: str|None = field(default=None, metadata={'help': 'Column of the conversations (default: recognised from the layout).'})
-    chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template (recorded in the file; saved with a trained model)."})
-    train_on_turns: Literal['all', 'last'] = field(default='all', metadata={'help': 'Chats: supervise all assistant turns, or only the last one (a message with "train": false or "weight": 0 is never supervised).'})
-    train_roles: str = field(default='assistant', metadata={'help': 'Chats: the roles supervised, comma-separated, e.g. assistant,tool (another role: its content and its end-of-turn token).'})
-
-    @classmethod
-    def of(cls, obj)->'DataSettings':
-        "The data settings of `obj`, any object with these fields (`TokenizeArguments`, a run spec)."
-        return cls(**{f.name: getattr(obj, f.name) for f in fields(cls)})
 
 # %% ../nbs/02a_tokenize.ipynb #a0141ecf
 @dataclass

@@ -25,7 +25,7 @@ from .cache import tokenized_cache_entry
 from .demo import demo_model_path, sample_path
 from .memory import chunked_loss_if_large
 from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
-from .tokenize import DataSettings
+from .data import DataSettings
 from .sources import resolve_source
 
 # %% ../nbs/07b_trainer.ipynb #158e5f7e
