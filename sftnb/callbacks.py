@@ -48,8 +48,9 @@ class InterruptCallback(TrainerCallback):
         self.received = signum
         then = 'finishing the final save first' if self.finishing else 'saving a checkpoint after this step, then stopping'
         print(f"\nsftnb: got {signal.Signals(signum).name}; {then}", file=sys.stderr, flush=True)
-    def install(self):
-        "Take over the signals (once)."
+    def install(self, finishing:bool=False):
+        "Take over the signals (once); with `finishing`, a signal from now on lets the final save finish first."
+        self.finishing = self.finishing or finishing
         if self._old: return
         try: self._old = {s: signal.signal(s, self._handle) for s in self.signals}
         except ValueError: self._old = {}  # not the main thread (e.g. some notebook runners): no handler
@@ -406,6 +407,9 @@ class DashboardCallback(TrainerCallback):
         self.widget = self.handle = None
         self.reset()
 
+    def connect(self, stop, tokens):
+        "Wire the dashboard to a run: `stop()` asks it to stop after this step, `tokens()` counts its real tokens."
+        self.stop, self.tokens = stop, tokens
     def reset(self):
         self.status, self.message, self.stop_requested, self.samples, self.log_history = 'waiting', '', False, [], []
         self.progress, self.drawn_at, self.start, self.start_tokens, self.tokens_per_second = None, None, None, 0, None

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['MODEL_FILES', 'INDEX_FILES', 'WEIGHT_FILES', 'LAYOUTS', 'TRAINER_STATE_FILES', 'save_full_state_dict',
            'checkpoint_files', 'weights_problem', 'load_full_state_dict', 'weight_renamer', 'restore_renamed_weights',
-           'resize_embeddings', 'checkpoint_problem', 'checkpoint_complete', 'last_complete_checkpoint',
-           'resume_checkpoint', 'rotation_debris', 'check_model_weights', 'load_causal_lm']
+           'resize_embeddings', 'checkpoint_state', 'checkpoint_problem', 'checkpoint_complete',
+           'last_complete_checkpoint', 'resume_checkpoint', 'rotation_debris', 'check_model_weights', 'load_causal_lm']
 
 # %% ../nbs/05_checkpoint.ipynb #7e31507d
 import json, warnings, zipfile
@@ -153,6 +153,16 @@ def resize_embeddings(
         for w in _embedding_weights(model): w[n_old:] = w[:n_old].mean(0, keepdim=True)
     return model
 
+# %% ../nbs/05_checkpoint.ipynb #df7db47f
+def checkpoint_state(
+    path:Path,  # a checkpoint folder (or a finished run's `output_dir`)
+)->dict:        # the parsed `trainer_state.json`, with its `global_step`
+    "The trainer state of the checkpoint folder `path`, read once for everything that needs it (resuming, finishing, checking)."
+    try: state = json.loads((Path(path)/'trainer_state.json').read_text()); state['global_step']
+    except FileNotFoundError: raise FileNotFoundError(f"{path}: no trainer_state.json") from None
+    except (ValueError, KeyError, TypeError) as e: raise ValueError(f"trainer_state.json does not parse ({type(e).__name__}: {e})") from None
+    return state
+
 # %% ../nbs/05_checkpoint.ipynb #483962a0
 TRAINER_STATE_FILES = ('optimizer.pt', 'scheduler.pt', 'scaler.pt', 'rng_state*.pth')  # what the Trainer loads on resume, besides the weights
 
@@ -173,9 +183,9 @@ def checkpoint_problem(
 )->str|None:    # what is wrong, or None
     "What keeps the checkpoint folder `path` from being resumed: a trainer state, weight, optimizer, scheduler or RNG file that does not load."
     path = Path(path)
-    try: json.loads((path/'trainer_state.json').read_text())['global_step']
+    try: checkpoint_state(path)
     except FileNotFoundError: return "no trainer_state.json"
-    except (ValueError, KeyError, TypeError) as e: return f"trainer_state.json does not parse ({type(e).__name__}: {e})"
+    except ValueError as e: return str(e)
     if not any((path/f).exists() for f in WEIGHT_FILES): return "no weights"
     try: files = checkpoint_files(path, missing_ok=True)  # the shards of an index, too
     except (OSError, ValueError) as e: return str(e)

@@ -4,10 +4,12 @@
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'MODES', 'parse_special_tokens', 'register_special_tokens', 'eos_id', 'supervise', 'labels_from_spans',
-           'supervised_items', 'parse_line', 'encoder', 'tokenizer_identity', 'id_dtype']
+           'supervised_items', 'parse_line', 'encoder', 'tokenizer_identity', 'id_dtype', 'DataSettings']
 
 # %% ../nbs/02_data.ipynb #96188274
 import hashlib, json, numpy as np
+from dataclasses import dataclass, field, fields
+from typing import Literal
 from tokenizers import AddedToken, Tokenizer
 from .sources import parse_json_line, record_item
 
@@ -80,7 +82,7 @@ def parse_line(
     where:str,          # "file line N", used in error messages
     mode:str='sft',     # 'sft' (any layout of `sftnb.sources`) or 'uft' (text)
     columns:dict|None=None, # column overrides, see `sftnb.sources.record_item`
-)->tuple|None:          # ('pg', prompt, generation), ('chat', messages, tools), ('text', text), or None for a blank line
+)->tuple|None:          # a `PromptGeneration`, `Chat` or `Text` (`sftnb.sources`), or None for a blank line
     "Validate one JSONL line and return what to tokenize; raise `ValueError` naming `where` if it is invalid."
     rec = parse_json_line(raw, where)  # the rules of a record, the same in every container of records (`sftnb.sources`)
     return None if rec is None else record_item(rec, where, mode, columns)
@@ -108,3 +110,26 @@ def tokenizer_identity(tokenizer)->dict:
 def id_dtype(vocab_size:int):
     "The smallest unsigned numpy integer type that holds ids below `vocab_size`."
     return np.uint8 if vocab_size <= 2**8 else np.uint16 if vocab_size <= 2**16 else np.uint32
+
+# %% ../nbs/02_data.ipynb #72f34062
+@dataclass(kw_only=True)
+class DataSettings:
+    "What a tokenized file depends on besides its source and tokenizer: `tokenize_file`'s keywords, `sftnb_tokenize`'s and `sftnb_train`'s flags, the cache key."
+    max_length: int = field(default=2048, metadata={'help': "Longest example in tokens: longer ones are dropped or truncated (see on_long); 'uft' chunk size. Training also refuses a tokenized Arrow file with a longer row."})
+    on_long: Literal['drop', 'truncate'] = field(default='drop', metadata={'help': 'Examples longer than max_length: drop (counted in the stats) or truncate.'})
+    skip_invalid: bool = field(default=False, metadata={'help': 'Drop and count invalid lines instead of stopping at the first.'})
+    add_special_tokens: str|None = field(default=None, metadata={'help': 'Comma-separated special tokens to add first, e.g. "<|user|>,<|model|>" (the same for tokenizing and training).'})
+    mode: Literal['sft', 'uft'] = field(default='sft', metadata={'help': "'sft': loss on generations and assistant turns; 'uft': on every token, cut into max_length chunks."})
+    split: str = field(default='train', metadata={'help': 'The split of datasets with splits.'})
+    subset: str|None = field(default=None, metadata={'help': 'The configuration (subset) of hub datasets.'})
+    prompt_column: str|None = field(default=None, metadata={'help': 'Column of the prompts (default: recognised from the layout).'})
+    generation_column: str|None = field(default=None, metadata={'help': 'Column of the generations (default: recognised from the layout).'})
+    messages_column: str|None = field(default=None, metadata={'help': 'Column of the conversations (default: recognised from the layout).'})
+    chat_template: str|None = field(default=None, metadata={'help': "Jinja file replacing the tokenizer's chat template (recorded in the file; saved with a trained model)."})
+    train_on_turns: Literal['all', 'last'] = field(default='all', metadata={'help': 'Chats: supervise all assistant turns, or only the last one (a message with "train": false or "weight": 0 is never supervised).'})
+    train_roles: str = field(default='assistant', metadata={'help': 'Chats: the roles supervised, comma-separated, e.g. assistant,tool (another role: its content and its end-of-turn token).'})
+
+    @classmethod
+    def of(cls, obj)->'DataSettings':
+        "The data settings of `obj`, any object with these fields (`TokenizeArguments`, a run spec)."
+        return cls(**{f.name: getattr(obj, f.name) for f in fields(cls)})

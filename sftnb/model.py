@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['LORA_INITS', 'model_dtype', 'model_device', 'local_rank', 'load_tokenizer', 'load_model', 'lora_targets', 'lora_init',
-           'lora_config', 'apply_lora', 'quantization_kwargs', 'prepare_quantized', 'choose_model_attn', 'build_model']
+           'lora_config', 'apply_lora', 'quantization_kwargs', 'prepare_quantized', 'load_model_config',
+           'choose_model_attn', 'build_model']
 
 # %% ../nbs/07a_model.ipynb #dfa7e72e
 import os, torch, warnings
 from pathlib import Path
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
-from .args import LoraArguments
+from .args import LoraArguments, ModelArguments, SftnbConfig
 from .attention import AttnChoice, choose_attn_implementation
 from .checkpoint import check_model_weights, resize_embeddings
 from .core import looks_like_path
@@ -127,30 +128,46 @@ def prepare_quantized(model, targs:TrainingArguments):
     return prepare_model_for_kbit_training(model, use_gradient_checkpointing=targs.gradient_checkpointing)
 
 # %% ../nbs/07a_model.ipynb #ab05a71e
-def choose_model_attn(path, margs, device:str, packing:bool=False)->AttnChoice: # the backend (`.name`) and how it was chosen (`.note`)
-    "Choose the attention backend for the model at `path` and print the choice (`margs` is left as it is)."
-    requested = margs.attn_implementation
-    if margs.use_xformers:
+def load_model_config(path, trust_remote_code:bool=False):
+    "The model config at `path` (its `config.json`), or None where it cannot be read (`load_model` then reports the problem)."
+    from transformers import AutoConfig
+    try: return AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError): return None
+
+def choose_model_attn(
+    model_config,           # the model's config (`load_model_config`), or None
+    cfg:ModelArguments,     # the run spec, or anything with `attn_implementation` and `use_xformers`
+    device:str,             # where the model runs (`model_device`)
+    packing:bool=False,     # whether batches are packed
+)->AttnChoice:              # the backend (`.name`) and how it was chosen (`.note`)
+    "Choose the attention backend for the model of `model_config` and print the choice (`cfg` is left as it is)."
+    requested = cfg.attn_implementation
+    if cfg.use_xformers:
         if requested not in (None, 'xformers'): raise ValueError(f"--use_xformers asks for xformers but --attn_implementation asks for {requested!r}: give one")
         requested = 'xformers'
-    from transformers import AutoConfig
-    try: config = AutoConfig.from_pretrained(path, trust_remote_code=margs.trust_remote_code)
-    except (OSError, ValueError): config = None  # load_model reports an unreadable model
-    choice = choose_attn_implementation(requested, device, packing, config)
+    choice = choose_attn_implementation(requested, device, packing, model_config)
     if choice.fell_back: warnings.warn(f"--attn_implementation {requested}: {choice.note}")
     print(f"sftnb: attention {choice}")
     return choice
 
 # %% ../nbs/07a_model.ipynb #4eda8c01
-def build_model(path, margs, largs, targs, tokenizer, n_old:int, packing:bool=False,
-                attn:str|None=None): # the backend `choose_model_attn` chose (default: choose it here)
-    "Load the model at `path` for these arguments, grow its embeddings past `n_old` for added tokens, and wrap it in LoRA if asked."
-    attn = attn or choose_model_attn(path, margs, model_device(targs), packing).name
-    model = load_model(path, model_dtype(targs, largs.use_lora), attn, margs.trust_remote_code, **quantization_kwargs(largs, targs))
+def build_model(
+    path,                   # the model folder or hub id
+    cfg:SftnbConfig,        # the run spec
+    tokenizer,              # the run's tokenizer, with its added tokens
+    n_old:int,              # its length before the tokens were added
+    attn:str|None=None,     # the backend `choose_model_attn` chose (default: choose it here)
+    model_config=None,      # the model's config (`load_model_config`; default: read it here)
+):
+    "Load the model at `path` for the run `cfg`, grow its embeddings past `n_old` for added tokens, and wrap it in LoRA if asked."
+    model_config = model_config or load_model_config(path, cfg.trust_remote_code)
+    attn = attn or choose_model_attn(model_config, cfg, model_device(cfg), cfg.packing).name
+    quant = quantization_kwargs(cfg, cfg) | ({'config': model_config} if model_config is not None else {})
+    model = load_model(path, model_dtype(cfg, cfg.use_lora), attn, cfg.trust_remote_code, **quant)
     tile_mlps(model)  # rows longer than 8,192 tokens run each MLP in sequence tiles (`sftnb.memory`); shorter ones as before
     added = len(tokenizer) > n_old
     if added: resize_embeddings(model, len(tokenizer), n_old)
-    if targs.gradient_checkpointing and not largs.use_lora: model.config.use_cache = False
-    if largs.load_in_4bit or largs.load_in_8bit: model = prepare_quantized(model, targs)
-    if largs.use_lora: model = apply_lora(model, largs, train_embeddings=added, gradient_checkpointing=targs.gradient_checkpointing)
+    if cfg.gradient_checkpointing and not cfg.use_lora: model.config.use_cache = False
+    if cfg.load_in_4bit or cfg.load_in_8bit: model = prepare_quantized(model, cfg)
+    if cfg.use_lora: model = apply_lora(model, cfg, train_embeddings=added, gradient_checkpointing=cfg.gradient_checkpointing)
     return model

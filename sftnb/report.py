@@ -10,8 +10,7 @@ __all__ = ['CARD_SKIP', 'data_report', 'data_reports', 'non_default_args', 'mode
 import dataclasses, json, math, os, re, resource, torch
 from dataclasses import dataclass
 from pathlib import Path
-from transformers import TrainingArguments
-from .args import ARG_CLASSES, ModelArguments
+from .args import ModelArguments, SftnbConfig
 from .callbacks import SaveArgsCallback, StepClock, loss_history
 from .tokenized import load_tokenized, tokenized_lengths
 from .tokenize import stats_path
@@ -43,12 +42,12 @@ def data_reports(ds, split:str)->list: # `data_report` of each source
     return [data_report(load_tokenized(f), split) for f in files]
 
 # %% ../nbs/07c_report.ipynb #84ce41b0
-CARD_SKIP = {'output_dir', 'logging_dir', 'run_name', 'world_size', 'use_cpu', 'config', 'dry_run', 'dry_run_steps', 'disable_tqdm',
-             'prediction_loss_only', 'remove_unused_columns', 'overwrite_output_dir'}
+CARD_SKIP = {'output_dir', 'logging_dir', 'run_name', 'derived', 'use_cpu', 'config', 'dry_run', 'dry_run_steps', 'disable_tqdm',
+             'prediction_loss_only', 'remove_unused_columns', 'overwrite_output_dir', 'hub_token'}
 
 def non_default_args(config:dict)->dict:
     "The entries of a run config (`run_config`) that differ from `sftnb_train`'s defaults."
-    defaults = run_config(*(cls() for cls in ARG_CLASSES[:-1]), TrainingArguments(output_dir='o', use_cpu=True, do_train=True))
+    defaults = run_config(SftnbConfig(output_dir='o', use_cpu=True, do_train=True))
     return {k: v for k, v in config.items() if k not in CARD_SKIP and defaults.get(k) != v}
 
 # %% ../nbs/07c_report.ipynb #8fd3f18b
@@ -113,15 +112,14 @@ def card_path(
     return readme if ours else readme.with_name('sftnb_model_card.md')
 
 # %% ../nbs/07c_report.ipynb #d03b9735
-def write_model_card(trainer, margs:ModelArguments, plot:Path|None=None)->Path: # the file written
-    "Write the model card of `trainer`'s run to `output_dir/README.md` (or beside a README.md sftnb did not write)."
-    from transformers import AutoConfig
+def write_model_card(trainer, cfg:ModelArguments, plot:Path|None=None)->Path: # the file written
+    "Write the model card of `trainer`'s run (`cfg`: its run spec) to `output_dir/README.md` (or beside a README.md sftnb did not write)."
     config = next(cb.config for cb in trainer.callback_handler.callbacks if isinstance(cb, SaveArgsCallback))
     data = [r for split, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, split)]
-    base = margs.model_name_or_path or str(demo_model_path())
+    base = cfg.model_name_or_path or str(demo_model_path())
     vocab = trainer.model.get_input_embeddings().weight.shape[0]
     adapter = hasattr(trainer.model, 'peft_config')
-    resized = vocab if adapter and vocab != AutoConfig.from_pretrained(base, trust_remote_code=margs.trust_remote_code).vocab_size else None
+    resized = vocab if adapter and vocab != getattr(trainer.base_config, 'vocab_size', vocab) else None  # the config read at the start
     path = card_path(trainer.args.output_dir)
     if path.name != 'README.md': print(f"sftnb: {path.with_name('README.md')} was not written by sftnb and is left as it is; the model card is {path}")
     path.write_text(model_card(config, data, trainer.state.log_history, base, adapter, resized, plot.name if plot else None))
@@ -201,44 +199,44 @@ def empty_epoch(trainer)->str|None:
 # %% ../nbs/07c_report.ipynb #m237341e
 def longest_fit(
     trainer,                        # after the dry run's steps (`SftnbTrainer.longest_measured` set)
-    targs:TrainingArguments,        # the run's arguments
+    cfg:SftnbConfig,                # the run spec
     memory_limit_gib:float|None=None, # plan for this much memory instead of the device's
 )->FitPrediction|None:              # None without training data or measured steps
     "Whether the longest training example is predicted to fit in memory, from the dry run's measured peak."
     if trainer.train_dataset is None or not trainer.longest_measured[0]: return None
     _, n, supervised = longest_example(trainer.train_dataset)
-    available = int(memory_limit_gib * 2**30) if memory_limit_gib else available_memory(model_device(targs))
+    available = int(memory_limit_gib * 2**30) if memory_limit_gib else available_memory(model_device(cfg))
     return predict_fit(trainer.model.config, n, supervised, _peak_memory(), *trainer.longest_measured, available,
-                       targs.gradient_checkpointing, 2 if (targs.bf16 or targs.fp16) else 4)
+                       cfg.gradient_checkpointing, 2 if (cfg.bf16 or cfg.fp16) else 4)
 
 # %% ../nbs/07c_report.ipynb #17c3006e
-def _steps(trainer, targs)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
-    per_epoch = math.ceil(len(trainer.get_train_dataloader()) / targs.gradient_accumulation_steps)
-    return per_epoch, (targs.max_steps if targs.max_steps > 0 else math.ceil(targs.num_train_epochs * per_epoch))
+def _steps(trainer, cfg)->tuple: # (steps per epoch, total steps); raises what building the train loader raises
+    per_epoch = math.ceil(len(trainer.get_train_dataloader()) / cfg.gradient_accumulation_steps)
+    return per_epoch, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(cfg.num_train_epochs * per_epoch))
 
 def _peak_memory()->int:
     if torch.cuda.is_available() and torch.cuda.max_memory_allocated(): return torch.cuda.max_memory_allocated()
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
-def dry_run(margs, dargs, largs, oargs, targs)->DryRunPlan:
-    "Load the run, measure `oargs.dry_run_steps` real steps without writing anything, print the plan and return it."
+def dry_run(cfg:SftnbConfig)->DryRunPlan:
+    "Load the run `cfg`, measure `cfg.dry_run_steps` real steps without writing anything, print the plan and return it."
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        probe = dataclasses.replace(targs, output_dir=tmp, max_steps=oargs.dry_run_steps, save_strategy='no', eval_strategy='no',
-                                    do_eval=targs.do_eval or targs.eval_strategy != 'no',  # load the eval data, never evaluate
+        probe = dataclasses.replace(cfg, output_dir=tmp, max_steps=cfg.dry_run_steps, save_strategy='no', eval_strategy='no',
+                                    do_eval=cfg.do_eval or cfg.eval_strategy != 'no',  # load the eval data, never evaluate
                                     report_to='none', logging_strategy='no', resume_from_checkpoint=None)
-        trainer, interrupt = build_trainer(margs, dargs, largs, oargs, probe)
+        trainer, interrupt = build_trainer(probe)
         interrupt.hold = False  # no final save to protect: the handlers go when the probe ends
         problems, per_epoch, total, clock = [], None, None, StepClock(lambda: trainer.real_tokens)
         trainer.add_callback(clock)
-        try: per_epoch, total = _steps(trainer, targs)
+        try: per_epoch, total = _steps(trainer, cfg)
         except ValueError as e: problems.append(str(e))
         if per_epoch == 0: problems.append(empty_epoch(trainer)); per_epoch = None  # nothing to measure
-        problems += plan_problems(trainer, targs.output_dir)
+        problems += plan_problems(trainer, cfg.output_dir)
         if per_epoch is not None:
             try: trainer.train()
             except (ValueError, RuntimeError) as e: problems.append(f"a training step failed: {e}")
-    fit = longest_fit(trainer, targs, oargs.memory_limit_gib)
+    fit = longest_fit(trainer, cfg, cfg.memory_limit_gib)
     if fit and not fit.fits: problems.append(f"{fit}: shorten it (--max_length), turn on --gradient_checkpointing, train LoRA, or use a machine with more memory")
     steps, (first, per_step, tokens_per_second) = trainer.state.global_step, clock.rates()
     plan = DryRunPlan(data=[r for s, ds in (('train', trainer.train_dataset), ('eval', trainer.eval_dataset)) if ds is not None for r in data_reports(ds, s)],

@@ -14,9 +14,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from transformers import TrainerState, TrainingArguments
-from .args import check_train_args, parse_train_args
+from .args import SftnbConfig, check_train_args, parse_train_args
 from .callbacks import DashboardCallback, InterruptCallback, SaveArgsCallback, display_kind, plot_losses
-from .checkpoint import checkpoint_problem, last_complete_checkpoint, resume_checkpoint, rotation_debris
+from .checkpoint import checkpoint_problem, checkpoint_state, last_complete_checkpoint, resume_checkpoint, rotation_debris
 from .core import cli_errors, pid_alive, process_tag, sigterm_exits
 from .report import DryRunPlan, card_path, dry_run, empty_epoch, write_model_card
 from .trainer import SftnbTrainer, build_trainer
@@ -43,48 +43,49 @@ def train(
     **kwargs,                   # or the arguments as keywords
 )->TrainResult:                 # (a `BackgroundRun` with `background=True`)
     "Fine-tune as `sftnb_train` would (with no arguments: the demo); resume if `output_dir` has a checkpoint."
-    margs, dargs, largs, oargs, targs = parse_train_args(argv if (argv is not None or kwargs) else [], **kwargs)
-    check_train_args(margs, dargs, largs, oargs, targs)
-    if targs.use_cpu and not targs.gradient_checkpointing: keep_freed_memory()  # checkpointing means long examples: memory before page faults
-    if oargs.dry_run: return dry_run(margs, dargs, largs, oargs, targs)
+    cfg = parse_train_args(argv if (argv is not None or kwargs) else [], **kwargs)  # the run spec
+    check_train_args(cfg)
+    if cfg.use_cpu and not cfg.gradient_checkpointing: keep_freed_memory()  # checkpointing means long examples: memory before page faults
+    if cfg.dry_run: return dry_run(cfg)
     board = run_dashboard(dashboard)
     def run(started=None):
-        with sigterm_exits(), run_guard(targs) as cleanup: return run_training(margs, dargs, largs, oargs, targs, callbacks, cleanup, board, started)
+        with sigterm_exits(), run_guard(cfg) as cleanup: return run_training(cfg, callbacks, cleanup, board, started)
     return BackgroundRun(run, board) if background else run()
 
 # %% ../nbs/07d_train.ipynb #c6a80a77
-def run_training(margs, dargs, largs, oargs, targs, callbacks:list|None, cleanup:ExitStack, dashboard=None, started=None)->TrainResult:
-    "Build the trainer for these arguments and run it to the end: resume, train, final evaluation and save, plot; `started(trainer, interrupt)` once built."
-    if _is_main_process(): set_aside_previous_run(targs.output_dir, oargs.overwrite_output_dir)
-    trainer, interrupt = build_trainer(margs, dargs, largs, oargs, targs)
+def run_training(cfg:SftnbConfig, callbacks:list|None, cleanup:ExitStack, dashboard=None, started=None)->TrainResult:
+    "Build the trainer for the run `cfg` and run it to the end: resume, train, final evaluation and save, plot; `started(trainer, interrupt)` once built."
+    if _is_main_process(): set_aside_previous_run(cfg.output_dir, cfg.overwrite_output_dir)
+    trainer, interrupt = build_trainer(cfg)
     cleanup.callback(interrupt.release)
     for cb in callbacks or []: trainer.add_callback(cb)
     if dashboard is not None:  # its Stop is a signal's stop: the same checkpoint, the same result
-        dashboard.stop, dashboard.tokens = interrupt.request, lambda: trainer.real_tokens * trainer.args.world_size
+        dashboard.connect(interrupt.request, lambda: trainer.real_tokens * trainer.args.world_size)
         trainer.add_callback(dashboard)
     if started is not None: started(trainer, interrupt)
-    out, resume = Path(targs.output_dir), resume_point(targs, oargs.overwrite_output_dir)
+    out, resume = Path(cfg.output_dir), resume_point(cfg, cfg.overwrite_output_dir)
     metrics, start = {}, time.time()
-    remove_rotation_debris(targs, resume)
-    finished = resume is not None and run_finished(resume, targs)
-    restore = finished and targs.do_train and not final_model_saved(out, resume)
+    remove_rotation_debris(cfg, resume)
+    state = checkpoint_state(resume) if resume is not None else None  # its trainer_state.json, read once
+    finished = state is not None and run_finished(state, cfg)
+    restore = finished and cfg.do_train and not final_model_saved(out, resume)
     if finished:  # the Trainer would take one more step past the end
-        trainer.state = TrainerState.load_from_json(str(resume/'trainer_state.json'))
+        trainer.state = TrainerState(**state)
         if restore: restore_final_model(trainer, interrupt, resume)
         else: print(f"sftnb: {out} already holds the finished run ({resume.name}); nothing to train")
-    elif targs.do_train:
+    elif cfg.do_train:
         if (why := empty_epoch(trainer)): raise ValueError(why)
         if resume: print(f"sftnb: resuming from {resume}")
         metrics.update(trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics)
     tokens_per_second = trainer.real_tokens * trainer.args.world_size / max(time.time() - start, 1e-9)
     stopped = interrupt.stopped  # a signal during the final save does not stop it
-    if not stopped and (restore or not finished): metrics.update(finish_run(trainer, targs))
+    if not stopped and (restore or not finished): metrics.update(finish_run(trainer, cfg))
     plot = None
     if trainer.is_world_process_zero() and trainer.state.log_history:
         out.mkdir(parents=True, exist_ok=True)
         plot = out/'loss.png'; plot_losses(trainer.state.log_history, plot)
-        if targs.do_train and not stopped: write_model_card(trainer, margs, plot)
-    res = TrainResult(trainer, out, metrics, stopped, resume, tokens_per_second, plot, oargs.overwrite_output_dir)
+        if cfg.do_train and not stopped: write_model_card(trainer, cfg, plot)
+    res = TrainResult(trainer, out, metrics, stopped, resume, tokens_per_second, plot, cfg.overwrite_output_dir)
     if trainer.is_world_process_zero(): print(closing_line(res))
     return res
 
@@ -151,26 +152,27 @@ def closing_line(res:TrainResult)->str:
             + (f", loss plot {res.loss_plot}" if res.loss_plot else ''))
 
 # %% ../nbs/07d_train.ipynb #6dff2221
-def run_finished(checkpoint, targs:TrainingArguments)->bool:
-    "Whether `checkpoint` is the end of a run with these arguments."
-    state = json.loads((Path(checkpoint)/'trainer_state.json').read_text())
-    if targs.max_steps > 0: return state['global_step'] >= targs.max_steps
-    return state.get('epoch', 0) >= targs.num_train_epochs - 1e-6
+def run_finished(
+    state:dict,                 # a checkpoint's trainer state (`sftnb.checkpoint.checkpoint_state`)
+    cfg:TrainingArguments,      # the run spec
+)->bool:
+    "Whether the checkpoint of trainer state `state` is the end of the run `cfg`."
+    if cfg.max_steps > 0: return state['global_step'] >= cfg.max_steps
+    return state.get('epoch', 0) >= cfg.num_train_epochs - 1e-6
 
 # %% ../nbs/07d_train.ipynb #487e9d6c
-def _step(folder)->int: return json.loads((Path(folder)/'trainer_state.json').read_text())['global_step']
-
 def final_model_saved(output_dir, checkpoint)->bool:
     "Whether `output_dir` holds the complete final model of the run whose last checkpoint is `checkpoint`."
     out = Path(output_dir)
-    return (out/'sftnb_args.json').exists() and checkpoint_problem(out) is None and _step(out) == _step(checkpoint)
+    if not (out/'sftnb_args.json').exists() or checkpoint_problem(out) is not None: return False
+    return checkpoint_state(out)['global_step'] == checkpoint_state(checkpoint)['global_step']
 
 # %% ../nbs/07d_train.ipynb #caf1c19f
 def restore_final_model(trainer, interrupt:InterruptCallback, checkpoint:Path):
     "Load the weights of the finished run's last `checkpoint` into `trainer`, under the signal handlers, for the final save."
     print(f"sftnb: {trainer.args.output_dir} holds the finished run ({checkpoint.name}) but not its final model; "
           f"restoring it from {checkpoint} without training")
-    interrupt.install(); interrupt.finishing = True
+    interrupt.install(finishing=True)
     trainer._load_from_checkpoint(str(checkpoint))
 
 # %% ../nbs/07d_train.ipynb #642c7704
@@ -261,10 +263,10 @@ def keep_freed_memory()->bool: # True where it applied (glibc)
     return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
 
 # %% ../nbs/07d_train.ipynb #6af30bdf
-def resume_point(targs:TrainingArguments, overwrite:bool=False)->Path|None:
+def resume_point(cfg:TrainingArguments, overwrite:bool=False)->Path|None:
     "The checkpoint to resume from: `--resume_from_checkpoint` (complete, or an error), else the newest complete one in `output_dir` (none with `overwrite`)."
-    if targs.resume_from_checkpoint: return resume_checkpoint(targs.resume_from_checkpoint)
-    return None if overwrite else last_complete_checkpoint(targs.output_dir)
+    if cfg.resume_from_checkpoint: return resume_checkpoint(cfg.resume_from_checkpoint)
+    return None if overwrite else last_complete_checkpoint(cfg.output_dir)
 
 # %% ../nbs/07d_train.ipynb #72d9c216
 RUN_FILES = ('checkpoint-*', 'sftnb_args.json', 'trainer_state.json', 'training_args.bin', 'config.json', 'generation_config.json',
@@ -294,15 +296,15 @@ def set_aside_previous_run(
     return done
 
 # %% ../nbs/07d_train.ipynb #a019114c
-def finish_run(trainer, targs:TrainingArguments)->dict: # the final evaluation's metrics
+def finish_run(trainer, cfg:TrainingArguments)->dict: # the final evaluation's metrics
     "Evaluate (with `--do_eval`) and save the final model, trainer state and arguments into `output_dir`."
-    metrics = trainer.evaluate() if (targs.do_eval and trainer.eval_dataset is not None) else {}
-    if targs.do_train:
-        if trainer.is_world_process_zero(): (Path(targs.output_dir)/'sftnb_args.json').unlink(missing_ok=True)  # written last: the mark of a complete save
+    metrics = trainer.evaluate() if (cfg.do_eval and trainer.eval_dataset is not None) else {}
+    if cfg.do_train:
+        if trainer.is_world_process_zero(): (Path(cfg.output_dir)/'sftnb_args.json').unlink(missing_ok=True)  # written last: the mark of a complete save
         trainer.save_model()
         trainer.save_state()
         if trainer.is_world_process_zero():
-            next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, SaveArgsCallback)).save(targs.output_dir)
+            next(cb for cb in trainer.callback_handler.callbacks if isinstance(cb, SaveArgsCallback)).save(cfg.output_dir)
     return metrics
 
 # %% ../nbs/07d_train.ipynb #b9fd5958
@@ -321,21 +323,21 @@ def end_distributed(
 def _is_main_process()->bool: return int(os.environ.get('RANK', 0)) == 0
 
 @contextmanager
-def run_guard(targs:TrainingArguments):
+def run_guard(cfg:TrainingArguments):
     "Lock `output_dir` for this run (main process), and at the end tear the process group down and release the lock."
     with ExitStack() as stack:
-        if _is_main_process(): stack.callback(release_run_lock, take_run_lock(targs.output_dir))
+        if _is_main_process(): stack.callback(release_run_lock, take_run_lock(cfg.output_dir))
         stack.push(lambda exc_type, exc, tb: end_distributed(barrier=exc_type is None) and None)
         yield stack
 
 # %% ../nbs/07d_train.ipynb #131a1d38
 def remove_rotation_debris(
-    targs:TrainingArguments,    # the run's arguments (`output_dir`, `save_total_limit`)
+    cfg:TrainingArguments,      # the run spec (`output_dir`, `save_total_limit`)
     resume:Path|None,           # the checkpoint the run resumes from
 )->list:                        # the folders removed
     "Delete (main process) the half-deleted checkpoints an interrupted rotation left in `output_dir`, saying so."
     if resume is None or not _is_main_process(): return []
-    debris = rotation_debris(targs.output_dir, resume, targs.save_total_limit)
+    debris = rotation_debris(cfg.output_dir, resume, cfg.save_total_limit)
     for p in debris:
         print(f"sftnb: removing {p.name}: incomplete ({checkpoint_problem(p)}), left by an interrupted checkpoint rotation")
         shutil.rmtree(p, ignore_errors=True)

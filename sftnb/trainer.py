@@ -10,23 +10,23 @@ __all__ = ['VARLEN_BACKENDS', 'supervised_loss', 'with_loss_options', 'standard_
 # %% ../nbs/07b_trainer.ipynb #5d111d93
 import copy, errno, json, numpy as np, os, shutil, time, torch.nn.functional as F
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import NamedTuple
 from fastcore.basics import patch
 from pathlib import Path
 from transformers import Trainer, TrainingArguments, enable_full_determinism, set_seed
-from .args import DataArguments
+from .args import SftnbConfig
 from .callbacks import EvalSamplesCallback, InterruptCallback, NEFTuneCallback, ProfilerCallback, SaveArgsCallback
 from .chat import use_chat_template
 from .checkpoint import restore_renamed_weights
 from .collate import PackCollator, PadCollator, budget_dataloader
 from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_tokens
-from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, tokenized_lengths
-from .cache import tokenize_cached
+from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, read_tokenized, tokenized_lengths
+from .cache import tokenized_cache_entry
 from .demo import demo_model_path, sample_path
 from .memory import chunked_loss_if_large
-from .model import build_model, choose_model_attn, load_tokenizer, local_rank, lora_targets, model_device
-from .sources import source_kind
+from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
+from .data import DataSettings
+from .sources import resolve_source
 
 # %% ../nbs/07b_trainer.ipynb #158e5f7e
 def supervised_loss(
@@ -82,9 +82,10 @@ def budget_lengths(
 # %% ../nbs/07b_trainer.ipynb #4d5c3ef5
 class SftnbTrainer(Trainer):
     "A `Trainer` with the supervised-only LM head, token-budget batches and a real-token count."
-    def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, **kwargs):
+    def __init__(self, *args, supervised_lm_head:bool=True, max_tokens_per_batch:int|None=None, train_lengths=None, base_config=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.supervised_lm_head, self.max_tokens_per_batch, self.train_lengths = supervised_lm_head, max_tokens_per_batch, train_lengths
+        self.base_config = base_config  # the base model's config as read at the start (the model card compares vocabularies)
         self.real_tokens, self.longest_measured = 0, (0, 0)  # (tokens, supervised positions) of the largest training batch seen
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -172,48 +173,44 @@ def save_model(self:SftnbTrainer, output_dir:str|None=None, _internal_call:bool=
         if self.args.should_save: self._save(output_dir or self.args.output_dir, state_dict=full)
 
 # %% ../nbs/07b_trainer.ipynb #d05ef2df
-def _tokenized_file(path, tokenizer, special_tokens:list, dargs:DataArguments, mode:str, flag:str)->Path:
-    "`path` if it is a tokenized Arrow file, else the cache entry of the source tokenized with the run's data settings."
+def _tokenized_file(path, tokenizer, settings:DataSettings, flag:str)->tuple: # (TokenizedFile, whether it is a cache entry)
+    "`path` read once if it is a tokenized Arrow file, else the cache entry of the source tokenized with the run's data settings."
     p = Path(str(path))
     if p.suffix == '.arrow' and not p.exists(): raise FileNotFoundError(f"{flag} {path}: no such file")
-    if p.is_file() and p.open('rb').read(4) == b'\xff\xff\xff\xff': return p  # an Arrow stream: already tokenized
-    try: source_kind(path)
+    if p.is_file():
+        with p.open('rb') as f:
+            if f.read(4) == b'\xff\xff\xff\xff': return read_tokenized(p), False  # an Arrow stream: already tokenized
+    try: src = resolve_source(path)  # once: tokenizing and caching get the record
     except FileNotFoundError: raise FileNotFoundError(f"{flag} {path}: no such file, folder or dataset id") from None
-    columns = {k: getattr(dargs, k) for k in ('prompt_column', 'generation_column', 'messages_column') if getattr(dargs, k)}
-    # the data choices join the cache key only when set, so entries made with the defaults stay valid
-    choices = {k: v for k, v, default in (('on_long', dargs.on_long, 'drop'), ('skip_invalid', dargs.skip_invalid, False),
-                                          ('train_on_turns', dargs.train_on_turns, 'all'), ('train_roles', dargs.train_roles, 'assistant')) if v != default}
-    return tokenize_cached(path, tokenizer, max_length=dargs.max_length, add_special_tokens=special_tokens or None,
-                           mode=mode, split=dargs.split, subset=dargs.subset, **columns, **choices)
+    return tokenized_cache_entry(src, tokenizer, settings=DataSettings.of(settings)), True
 
 def load_training_data(
     path,                   # tokenized Arrow file or any source `sftnb_tokenize` reads
     tokenizer,              # the tokenizer *before* extra special tokens are added
-    special_tokens:list,    # the run's extra special tokens
-    dargs:DataArguments,
-    uft:bool=False,         # unsupervised mode (`--uft`)
+    settings:DataSettings,  # the run's data settings (the run spec, or a `DataSettings`)
     flag:str='--train_file',
 ):
     "Tokenize `path` unless it is a tokenized Arrow file (cached), check it matches the tokenizer, special tokens, mode and `--max_length`, and load it."
-    mode = 'uft' if uft else 'sft'
-    p = _tokenized_file(path, tokenizer, special_tokens, dargs, mode, flag)
-    meta = check_tokenized(p, tokenizer, add_special_tokens=special_tokens, mode=mode)
-    ds = load_tokenized(p)
-    if meta['settings'].get('max_length', dargs.max_length + 1) > dargs.max_length and len(ds):  # the file's own limit may be higher
-        if (longest := int(tokenized_lengths(ds).max())) > dargs.max_length:
-            raise ValueError(f"{flag} {p}: its longest row has {longest} tokens, more than --max_length {dargs.max_length}: "
-                             f"tokenize it again with --max-length {dargs.max_length}, or train with --max_length {longest} or more")
+    tf, cached = _tokenized_file(path, tokenizer, settings, flag)
+    p = tf.path
+    if not cached:  # a cache entry's key holds the tokenizer, template, special tokens and mode already
+        check_tokenized(p, tokenizer, add_special_tokens=parse_special_tokens(settings.add_special_tokens), mode=settings.mode, meta=tf.meta)
+    ds, limit = load_tokenized(p, checked=tf), settings.max_length
+    if tf.meta['settings'].get('max_length', limit + 1) > limit and len(ds):  # the file's own limit may be higher
+        if (longest := int(tokenized_lengths(ds).max())) > limit:
+            raise ValueError(f"{flag} {p}: its longest row has {longest} tokens, more than --max_length {limit}: "
+                             f"tokenize it again with --max-length {limit}, or train with --max_length {longest} or more")
     return ds
 
 
 # %% ../nbs/07b_trainer.ipynb #39223de7
-def load_mixture(files, tokenizer, special:list, dargs:DataArguments, uft:bool, targs:TrainingArguments)->tuple: # (dataset, sources)
+def load_mixture(files, tokenizer, cfg:SftnbConfig)->tuple: # (dataset, sources)
     "The training set of one or several sources, in the shares of `--train_weights`, and each source with its counts (`mixture_summary`)."
     files = [files] if isinstance(files, (str, Path)) else list(files)
-    parts = [load_training_data(f, tokenizer, special, dargs, uft) for f in files]
-    seed = targs.data_seed if targs.data_seed is not None else targs.seed
-    ds = mix_tokenized(parts, dargs.train_weights, seed)
-    sources = mixture_summary(files, parts, dargs.train_weights)
+    parts = [load_training_data(f, tokenizer, cfg) for f in files]
+    seed = cfg.data_seed if cfg.data_seed is not None else cfg.seed
+    ds = mix_tokenized(parts, cfg.train_weights, seed)
+    sources = mixture_summary(files, parts, cfg.train_weights)
     if len(files) > 1:
         for s in sources: print(f"sftnb: {s['source']}: {s['rows']:,} rows, weight {s['weight']}, {s['rows_per_epoch']:,} per epoch")
     return ds, sources
@@ -226,26 +223,27 @@ class RunData(NamedTuple):
     train_sources: list|None    # each training source: rows, weight, rows per epoch
 
 # %% ../nbs/07b_trainer.ipynb #a3ad1d63
-def load_run_data(margs, dargs, oargs, targs, tokenizer, special:list)->RunData: # either dataset may be None
+def load_run_data(cfg:SftnbConfig, tokenizer)->RunData: # either dataset may be None
     "The run's training and evaluation data (the bundled sample for the demo); evaluation data only if the run evaluates."
-    train_file = dargs.train_file or (None if margs.model_name_or_path else str(sample_path('train')))
-    eval_file = dargs.eval_file or (None if (margs.model_name_or_path or dargs.train_file) else str(sample_path('eval')))
-    if train_file is None and targs.do_train: raise ValueError("--train_file is required with --model_name_or_path")
-    evaluates = targs.do_eval or targs.eval_strategy != 'no'
-    use_chat_template(tokenizer, dargs.chat_template)  # before tokenizing; the model is saved with it
-    train_ds, sources = load_mixture(train_file, tokenizer, special, dargs, oargs.uft, targs) if train_file else (None, None)
-    eval_ds = load_training_data(eval_file, tokenizer, special, dargs, oargs.uft, '--eval_file') if (eval_file and evaluates) else None
+    train_file = cfg.train_file or (None if cfg.model_name_or_path else str(sample_path('train')))
+    eval_file = cfg.eval_file or (None if (cfg.model_name_or_path or cfg.train_file) else str(sample_path('eval')))
+    if train_file is None and cfg.do_train: raise ValueError("--train_file is required with --model_name_or_path")
+    evaluates = cfg.do_eval or cfg.eval_strategy != 'no'
+    use_chat_template(tokenizer, cfg.chat_template)  # before tokenizing; the model is saved with it
+    train_ds, sources = load_mixture(train_file, tokenizer, cfg) if train_file else (None, None)
+    eval_ds = load_training_data(eval_file, tokenizer, cfg, '--eval_file') if (eval_file and evaluates) else None
     return RunData(train_ds, eval_ds, sources)
 
 # %% ../nbs/07b_trainer.ipynb #3613cbbe
-def run_config(*arg_objs, derived:dict|None=None)->dict:
-    "The JSON-able dict of all the run's arguments (TrainingArguments included), with what the run `derived` from them (attention, sources)."
-    out = {}
-    for a in arg_objs: out.update(a.to_dict() if hasattr(a, 'to_dict') else asdict(a))
-    out.update(derived or {})
+def run_config(
+    cfg:SftnbConfig,            # the run spec
+    derived:dict|None=None,     # what the run derived from it: attention, sources
+)->dict:                        # JSON-able: the spec's fields, and `derived` (with the world size)
+    "The run spec as `sftnb_args.json` holds it, with what the run `derived` from it apart."
+    out = cfg.to_dict()
     if out.get('lora_target_modules'): out['lora_target_modules'] = lora_targets(out['lora_target_modules'])
     if out.get('add_special_tokens') is not None: out['add_special_tokens'] = parse_special_tokens(out['add_special_tokens'])
-    out['world_size'] = next((a.world_size for a in arg_objs if isinstance(a, TrainingArguments)), 1)
+    out['derived'] = {**(derived or {}), 'world_size': cfg.world_size}
     return json.loads(json.dumps(out, default=str))
 
 # %% ../nbs/07b_trainer.ipynb #124805aa
@@ -261,39 +259,40 @@ def trainer_args(targs:TrainingArguments)->TrainingArguments: # a copy; `targs` 
     return out
 
 # %% ../nbs/07b_trainer.ipynb #ad063b98
-def build_trainer(margs, dargs, largs, oargs, targs)->tuple: # (trainer, interrupt callback)
-    "Load tokenizer, data and model for these arguments and assemble the `SftnbTrainer` with its callbacks."
-    path = margs.model_name_or_path or str(demo_model_path())
-    if oargs.model_load_delay_per_rank: time.sleep(oargs.model_load_delay_per_rank * local_rank())
-    tokenizer = load_tokenizer(path, margs.trust_remote_code)
+def build_trainer(cfg:SftnbConfig)->tuple: # (trainer, interrupt callback)
+    "Load tokenizer, data and model for the run `cfg` and assemble the `SftnbTrainer` with its callbacks."
+    path = cfg.model_name_or_path or str(demo_model_path())
+    if cfg.model_load_delay_per_rank: time.sleep(cfg.model_load_delay_per_rank * local_rank())
+    tokenizer = load_tokenizer(path, cfg.trust_remote_code)
     eos_id(tokenizer)
-    special = parse_special_tokens(oargs.add_special_tokens)
-    train_ds, eval_ds, sources = load_run_data(margs, dargs, oargs, targs, tokenizer, special)
+    train_ds, eval_ds, sources = load_run_data(cfg, tokenizer)
     n_old = len(tokenizer)
-    register_special_tokens(tokenizer, special)
-    enable_full_determinism(targs.seed) if targs.full_determinism else set_seed(targs.seed)  # LoRA weights are drawn in build_model
-    attn = choose_model_attn(path, margs, model_device(targs), dargs.packing)
-    model = build_model(path, margs, largs, targs, tokenizer, n_old, packing=dargs.packing, attn=attn.name)
+    register_special_tokens(tokenizer, parse_special_tokens(cfg.add_special_tokens))
+    enable_full_determinism(cfg.seed) if cfg.full_determinism else set_seed(cfg.seed)  # LoRA weights are drawn in build_model
+    model_config = load_model_config(path, cfg.trust_remote_code)  # config.json, read once for the run
+    attn = choose_model_attn(model_config, cfg, model_device(cfg), cfg.packing)
+    model = build_model(path, cfg, tokenizer, n_old, attn=attn.name, model_config=model_config)
     interrupt = InterruptCallback(hold=True)  # `train` releases it after the final save
     derived = dict(attn_implementation=attn.name, attn_note=attn.note, train_sources=sources)
-    callbacks = [interrupt, SaveArgsCallback(run_config(margs, dargs, largs, oargs, targs, derived=derived))]
-    if oargs.enable_profiler: callbacks.append(ProfilerCallback(Path(targs.output_dir)/'profiler'))
-    callbacks += option_callbacks(dargs, targs, eval_ds, tokenizer)
-    lengths = tokenized_lengths(train_ds) if (train_ds is not None and dargs.max_tokens_per_batch) else None
-    if (reason := standard_loss_reason(targs)) and oargs.supervised_lm_head:
+    callbacks = [interrupt, SaveArgsCallback(run_config(cfg, derived=derived))]
+    if cfg.enable_profiler: callbacks.append(ProfilerCallback(Path(cfg.output_dir)/'profiler'))
+    callbacks += option_callbacks(cfg, eval_ds, tokenizer)
+    lengths = tokenized_lengths(train_ds) if (train_ds is not None and cfg.max_tokens_per_batch) else None
+    if (reason := standard_loss_reason(cfg)) and cfg.supervised_lm_head:
         print(f"sftnb: {reason}: this run uses the standard loss path, not the supervised-only LM head")
-    trainer = SftnbTrainer(model=model, args=trainer_args(targs), train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
-                           data_collator=PackCollator(tokenizer, return_varlen_kwargs=attn.name in VARLEN_BACKENDS) if dargs.packing else PadCollator(tokenizer), callbacks=callbacks,
-                           supervised_lm_head=oargs.supervised_lm_head and not reason, max_tokens_per_batch=dargs.max_tokens_per_batch, train_lengths=lengths)
+    trainer = SftnbTrainer(model=model, args=trainer_args(cfg), train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
+                           data_collator=PackCollator(tokenizer, return_varlen_kwargs=attn.name in VARLEN_BACKENDS) if cfg.packing else PadCollator(tokenizer), callbacks=callbacks,
+                           supervised_lm_head=cfg.supervised_lm_head and not reason, max_tokens_per_batch=cfg.max_tokens_per_batch, train_lengths=lengths,
+                           base_config=model_config)
     return trainer, interrupt
 
 # %% ../nbs/07b_trainer.ipynb #76c4a04e
-def option_callbacks(dargs:DataArguments, targs:TrainingArguments, eval_ds, tokenizer)->list:
+def option_callbacks(cfg:SftnbConfig, eval_ds, tokenizer)->list:
     "The callbacks of `--eval_samples` and `--neftune_noise_alpha` (sftnb's hook replaces the Trainer's: see `trainer_args`)."
     cbs = []
-    if dargs.eval_samples:
+    if cfg.eval_samples:
         if eval_ds is None: raise ValueError("--eval_samples needs evaluation data: --eval_file and an --eval_strategy other than 'no'")
-        cbs.append(EvalSamplesCallback(eval_ds, tokenizer, dargs.eval_samples, dargs.eval_sample_tokens))
-    if targs.neftune_noise_alpha:
-        cbs.append(NEFTuneCallback(targs.neftune_noise_alpha))
+        cbs.append(EvalSamplesCallback(eval_ds, tokenizer, cfg.eval_samples, cfg.eval_sample_tokens))
+    if cfg.neftune_noise_alpha:
+        cbs.append(NEFTuneCallback(cfg.neftune_noise_alpha))
     return cbs
