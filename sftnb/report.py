@@ -103,12 +103,13 @@ def model_card(
 def card_path(
     output_dir,     # the run's output folder
 )->Path:            # where the model card goes
-    "`output_dir/README.md`, unless a README.md that sftnb did not write is there: then `sftnb_model_card.md` beside it."
+    "`output_dir/README.md`, unless a README.md that neither sftnb nor PEFT's save (its template card) wrote is there: then `sftnb_model_card.md` beside it."
     readme = Path(output_dir)/'README.md'
     try: head = readme.read_text(errors='replace')[:2000]
     except FileNotFoundError: return readme
     header = head.split('\n---', 1)[0] if head.startswith('---') else ''
-    return readme if re.search(r'(?m)^- sftnb$', header) else readme.with_name('sftnb_model_card.md')
+    peft_template = re.search(r'(?m)^library_name: peft$', header) and '[More Information Needed]' in head  # written by the adapter's save
+    return readme if (re.search(r'(?m)^- sftnb$', header) or peft_template) else readme.with_name('sftnb_model_card.md')
 
 # %% ../nbs/07c_report.ipynb #d03b9735
 def write_model_card(trainer, cfg:ModelArguments, plot:Path|None=None)->Path: # the file written
