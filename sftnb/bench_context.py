@@ -6,7 +6,7 @@
 __all__ = ['PYTHIA_160M', 'CONTEXT_SHAPES', 'run_capped', 'longest_length', 'bench_context', 'context_summary', 'context_table',
            'ContextBenchArguments']
 
-# %% ../nbs/20c_bench_context.ipynb #75242dd8
+# %% ../nbs/20c_bench_context.ipynb #e4b2a010
 import json, multiprocessing, shutil, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['DATA_SUFFIXES', 'SHAREGPT_ROLES', 'LAYOUTS', 'Source', 'source_kind', 'resolve_source', 'load_records_dataset',
            'parse_json_line', 'folder_files', 'record_batches', 'source_size', 'normalize_messages', 'detect_layout',
-           'PromptGeneration', 'Chat', 'Text', 'record_item', 'mixture_counts', 'mixture_indices']
+           'PromptGeneration', 'Chat', 'Text', 'record_item']
 
 # %% ../nbs/01a_sources.ipynb #31882726
-import codecs, csv, itertools, json, math, re
+import codecs, csv, itertools, json, re
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np
@@ -421,33 +421,3 @@ def record_item(
         return Chat(normalize_messages(list(p), where, 'prompt') + normalize_messages(list(g), where, 'completion'), _tools(rec, where))
     pc, gc = cols.values()
     return PromptGeneration(_text(p, where, pc), _text(g, where, gc))
-
-# %% ../nbs/01a_sources.ipynb #be9f8522
-def mixture_counts(
-    sizes:list,                 # examples in each source
-    weights:list|None=None,     # each source's share of an epoch (None: each source once)
-)->list:                        # examples taken from each source per epoch
-    "How many examples each source gives an epoch of a mixture."
-    if weights is None: return list(sizes)
-    if len(weights) != len(sizes): raise ValueError(f"--train_weights has {len(weights)} values for {len(sizes)} training sources")
-    if not all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
-        raise ValueError(f"--train_weights must be finite and non-negative, with at least one above 0; got {list(weights)}")
-    w = np.asarray(weights, dtype=float) / max(weights)  # scaled to at most 1 first: a sum of 1e308s overflows
-    total, w = sum(sizes), w / w.sum()
-    counts = np.floor(w * total).astype(int)
-    counts[np.argsort(-(w * total - counts), kind='stable')[:total - counts.sum()]] += 1  # largest remainders
-    return counts.tolist()
-
-# %% ../nbs/01a_sources.ipynb #db3db2fb
-def mixture_indices(
-    sizes:list,                 # examples in each source
-    weights:list|None=None,     # each source's share of an epoch
-    seed:int=0,                 # the same seed gives the same examples
-)->list:                        # one array of row indices per source
-    "The rows each source contributes to an epoch: whole copies, then a seeded sample without repeats."
-    out = []
-    for k, (n, m) in enumerate(zip(sizes, mixture_counts(sizes, weights))):
-        rng = np.random.default_rng([seed, k])
-        rest = rng.choice(n, m % n, replace=False) if n else np.zeros(0, int)
-        out.append(np.concatenate([np.tile(np.arange(n), m // n if n else 0), np.sort(rest)]).astype(np.int64))
-    return out

@@ -4,16 +4,16 @@
 
 # %% auto #0
 __all__ = ['tokenized_metadata', 'TokenizedFile', 'read_tokenized', 'tokenized_counts', 'load_tokenized', 'tokenized_lengths',
-           'mix_tokenized', 'mixture_summary', 'write_stream', 'check_tokenized', 'example_segments', 'show_example']
+           'mixture_counts', 'mixture_indices', 'mix_tokenized', 'mixture_summary', 'write_stream', 'check_tokenized',
+           'example_segments', 'show_example']
 
 # %% ../nbs/02b_tokenized.ipynb #fcd6906a
-import datasets, itertools, json, numpy as np, pyarrow as pa, warnings
+import datasets, itertools, json, math, numpy as np, pyarrow as pa, warnings
 from pathlib import Path
 from typing import NamedTuple
 from .chat import template_hash
 from .data import IGNORE_INDEX, labels_from_spans, parse_special_tokens, tokenizer_identity
-from .sources import mixture_counts, mixture_indices
-from .tokenize import stats_path
+from .data import stats_path
 
 # %% ../nbs/02b_tokenized.ipynb #8fdff6c4
 def _sftnb_meta(schema, path)->dict:
@@ -108,6 +108,36 @@ def tokenized_lengths(
 )->np.ndarray:              # the length of each row
     "Row lengths of a tokenized dataset, read from its `length` column without decoding any row."
     return np.asarray(ds.with_format('numpy', columns=['length'])['length'], dtype=np.int64)
+
+# %% ../nbs/02b_tokenized.ipynb #be9f8522
+def mixture_counts(
+    sizes:list,                 # examples in each source
+    weights:list|None=None,     # each source's share of an epoch (None: each source once)
+)->list:                        # examples taken from each source per epoch
+    "How many examples each source gives an epoch of a mixture."
+    if weights is None: return list(sizes)
+    if len(weights) != len(sizes): raise ValueError(f"--train_weights has {len(weights)} values for {len(sizes)} training sources")
+    if not all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+        raise ValueError(f"--train_weights must be finite and non-negative, with at least one above 0; got {list(weights)}")
+    w = np.asarray(weights, dtype=float) / max(weights)  # scaled to at most 1 first: a sum of 1e308s overflows
+    total, w = sum(sizes), w / w.sum()
+    counts = np.floor(w * total).astype(int)
+    counts[np.argsort(-(w * total - counts), kind='stable')[:total - counts.sum()]] += 1  # largest remainders
+    return counts.tolist()
+
+# %% ../nbs/02b_tokenized.ipynb #db3db2fb
+def mixture_indices(
+    sizes:list,                 # examples in each source
+    weights:list|None=None,     # each source's share of an epoch
+    seed:int=0,                 # the same seed gives the same examples
+)->list:                        # one array of row indices per source
+    "The rows each source contributes to an epoch: whole copies, then a seeded sample without repeats."
+    out = []
+    for k, (n, m) in enumerate(zip(sizes, mixture_counts(sizes, weights))):
+        rng = np.random.default_rng([seed, k])
+        rest = rng.choice(n, m % n, replace=False) if n else np.zeros(0, int)
+        out.append(np.concatenate([np.tile(np.arange(n), m // n if n else 0), np.sort(rest)]).astype(np.int64))
+    return out
 
 # %% ../nbs/02b_tokenized.ipynb #bc159f90
 def mix_tokenized(
