@@ -16,7 +16,8 @@ import multiprocessing as mp
 from pathlib import Path
 from transformers import TrainerState, TrainingArguments
 from .args import SftnbConfig, check_train_args, parse_train_args
-from .callbacks import DashboardCallback, InterruptCallback, SaveArgsCallback, display_kind, plot_losses
+from .callbacks import InterruptCallback, SaveArgsCallback, plot_losses
+from .dashboard import DashboardCallback, display_kind
 from .checkpoint import checkpoint_problem, checkpoint_state, last_complete_checkpoint, resume_checkpoint, rotation_debris
 from .core import cli_errors, pid_alive, process_tag, sigterm_exits
 from .report import DryRunPlan, card_path, dry_run, empty_epoch, write_model_card

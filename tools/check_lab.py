@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Run the tutorial in a real JupyterLab in headless Chromium, press the dashboard's Stop mid-run, resume, finish.
+"""Run the tutorial in a real JupyterLab in headless Chromium: Stop it mid-run, resume, interrupt the kernel, resume, finish.
 
     python tools/check_lab.py [--shots .ci-cache/lab] [--chromium /usr/bin/chromium] [--timeout 900]
 
@@ -7,10 +7,12 @@ What a user does, step by step: `jupyter lab` starts on 127.0.0.1 with a token, 
 temporary folder (so neither autosave nor a checkpoint touches the repository); Playwright opens it in Debian's
 Chromium and runs all cells. While the tutorial trains, the test watches the dashboard: its widget view must appear and
 its loss curve (`polyline.sftnb-train_loss`, `data-n` points) must grow. Then it presses Stop: the run must end as
-`stopped` with a complete checkpoint on disk, and the kernel must still be alive (idle). It runs the training cell
-again, which must resume from that checkpoint and finish, and then the cells below it, which must run without an error
-(the tutorial asserts its before/after table there). Fails on a browser console error, a page error, a missing
-widget view, a plot that never updates, a cell error, or a timeout. Screenshots go to --shots.
+`stopped` with a complete checkpoint on disk, no KeyboardInterrupt traceback, and the kernel still alive (idle). It
+runs the training cell and the cells below again: the run must resume from that checkpoint, and this time the kernel's
+own interrupt (Kernel > Interrupt Kernel) must stop it the same way, at a later step. A third run resumes again and
+finishes, and the cells below it must run without an error (the tutorial asserts its before/after table there). Fails
+on a browser console error, a page error, a missing widget view, a plot that never updates, a cell error, or a
+timeout. Screenshots go to --shots.
 """
 import argparse, json, os, re, secrets, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
@@ -30,6 +32,9 @@ def start_lab(folder:Path, port:int, token:str, log:Path)->subprocess.Popen:
            f'--IdentityProvider.token={token}', '--ServerApp.open_browser=False', '--LabApp.news_url=None',
            '--LabServerApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate', '--ContentsManager.allow_hidden=True', '--ServerApp.allow_root=True', '--LabApp.extension_manager=readonly']
     env = {**os.environ, 'JUPYTER_RUNTIME_DIR': str(folder/'.runtime'), 'JUPYTER_CONFIG_DIR': str(folder/'.config')}  # nobody's own settings
+    tracker = folder/'.config'/'lab'/'user-settings'/'@jupyterlab'/'notebook-extension'/'tracker.jupyterlab-settings'
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({'windowingMode': 'none'}))  # every cell in the page, on screen or not, so its text can be read
     proc = subprocess.Popen(cmd, stdout=log.open('w'), stderr=subprocess.STDOUT, cwd=folder, env=env, start_new_session=True)
     for _ in range(120):
         if proc.poll() is not None: sys.exit(f"check_lab: jupyter lab exited with {proc.returncode}; its log:\n{log.read_text()[-3000:]}")
@@ -66,9 +71,9 @@ class Check:
             self.page.wait_for_timeout(every * 1000)
         self.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
-    def command(self, label:str):
-        "Run a JupyterLab command from its menu, as a user would: Run > `label`."
-        self.page.click('.lm-MenuBar-itemLabel:text-is("Run")')
+    def command(self, label:str, menu:str='Run'):
+        "Run a JupyterLab command from its menu, as a user would: `menu` > `label`."
+        self.page.click(f'.lm-MenuBar-itemLabel:text-is("{menu}")')
         self.page.click(f'.lm-Menu-itemLabel:text-is("{label}")')
 
     def curve_points(self)->int: # points of the newest dashboard's training-loss curve (0 if there is none)
@@ -89,6 +94,26 @@ class Check:
 def training_cell(page)->int: # index of the tutorial's cell that calls train(...) with the dashboard
     return page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].findIndex(c =>
                               c.querySelector('.jp-InputArea-editor') && /= *train\\(/.test(c.querySelector('.jp-InputArea-editor').innerText))""")
+
+def stopped(check:Check, kernels, by:str)->tuple: # (step, checkpoint) of a run that `by` just stopped
+    "Wait for the newest dashboard to say `stopped`, then check the checkpoint the run saved, the output and the kernel."
+    check.wait(f'the run to stop after {by}', lambda: check.status() == 'stopped', 300)
+    check.wait('the notebook to stop running cells', lambda: not check.busy(), 120)
+    text = check.page.inner_text('.jp-Notebook')
+    m = re.search(r'interrupted at step (\d+); checkpoint saved.*? in (\S+?)[,\s]', text)
+    if not m: check.fail(f"no 'interrupted at step N; checkpoint saved' line after {by}")
+    step, out = int(m.group(1)), Path(m.group(2))
+    ckpt = out/f'checkpoint-{step}'
+    if not ((ckpt/'trainer_state.json').exists() and (ckpt/'optimizer.pt').exists()): check.fail(f"{by} left no complete checkpoint at {ckpt}")
+    if 'KeyboardInterrupt' in text: check.fail(f"{by} left a KeyboardInterrupt traceback")
+    if (states := [k['execution_state'] for k in kernels()]) != ['idle']: check.fail(f"the kernel is not alive and idle after {by}: {states}")
+    return step, ckpt
+
+def rerun(check:Check):
+    "Select the training cell and run it and every cell below, as a user who reruns a stopped run does."
+    if (idx := training_cell(check.page)) < 0: check.fail("no cell calls train(...)")
+    check.page.locator('.jp-Notebook .jp-Cell').nth(idx).click(position={'x': 5, 'y': 5})  # select it (the prompt area), not its editor
+    check.command('Run Selected Cell and All Below')
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,29 +145,25 @@ def main():
             check.shot('1-training')
             if check.status() != 'running': check.fail(f"the dashboard says {check.status()!r} while training")
             page.click('.sftnb-stop')
-            check.wait('the run to stop', lambda: check.status() == 'stopped', 300)
-            check.wait('the notebook to stop running cells', lambda: not check.busy(), 120)
+            step, ckpt = stopped(check, kernels=lambda: kernels(port, token), by='Stop')
             check.shot('2-stopped')
-            text = page.inner_text('.jp-Notebook')
-            m = re.search(r'interrupted at step (\d+); checkpoint saved.*? in (\S+?)[,\s]', text)
-            if not m: check.fail("no 'interrupted at step N; checkpoint saved' line after Stop")
-            step, out = int(m.group(1)), Path(m.group(2))
-            ckpt = out/f'checkpoint-{step}'
-            if not ((ckpt/'trainer_state.json').exists() and (ckpt/'optimizer.pt').exists()): check.fail(f"Stop left no complete checkpoint at {ckpt}")
-            if 'KeyboardInterrupt' in text: check.fail("the Stop left a KeyboardInterrupt traceback")
-            states = [k['execution_state'] for k in kernels(port, token)]
-            if states != ['idle']: check.fail(f"the kernel is not alive and idle after Stop: {states}")
-            idx = training_cell(page)
-            if idx < 0: check.fail("no cell calls train(...)")
-            page.locator('.jp-Notebook .jp-Cell').nth(idx).click(position={'x': 5, 'y': 5})  # select it (the prompt area), not its editor
-            check.command('Run Selected Cell and All Below')
+            rerun(check)  # resumes; this time the kernel's interrupt button (Kernel > Interrupt Kernel) stops it
+            check.wait('the resumed run to train', lambda: check.status() == 'running', 300)
+            if f'resuming from {ckpt}' not in page.inner_text('.jp-Notebook'): check.fail(f"the rerun did not resume from {ckpt}")
+            n = check.curve_points()
+            check.wait('the resumed loss curve to grow', lambda: check.curve_points() > n or check.status() != 'running', 300)
+            if check.status() != 'running': check.fail(f"the resumed run ended ({check.status()!r}) before the interrupt could be pressed")
+            check.command('Interrupt Kernel', menu='Kernel')
+            step2, ckpt2 = stopped(check, kernels=lambda: kernels(port, token), by='the kernel interrupt')
+            if step2 <= step: check.fail(f"the interrupted run stopped at step {step2}, not after the resumed step {step}")
+            check.shot('3-interrupted')
+            rerun(check)
             check.wait('the resumed run to finish', lambda: check.status() == 'finished', args.timeout)
-            check.shot('3-resumed')
+            check.shot('4-resumed')
             check.wait('the cells below the training to finish', lambda: not check.busy(), 300)
-            text = page.inner_text('.jp-Notebook')
-            if f'resuming from {ckpt}' not in text: check.fail(f"the rerun did not resume from {ckpt}")
+            if f'resuming from {ckpt2}' not in page.inner_text('.jp-Notebook'): check.fail(f"the rerun did not resume from {ckpt2}")
             if (errs := check.errors()): check.fail("a cell failed:\n" + '\n'.join(errs))
-            page.locator('.sftnb-dashboard').last.scroll_into_view_if_needed(); check.shot('4-finished')
+            page.locator('.sftnb-dashboard').last.scroll_into_view_if_needed(); check.shot('5-finished')
             if check.problems: check.fail('problems in the browser')
             browser.close()
     finally:
@@ -151,6 +172,6 @@ def main():
         except subprocess.TimeoutExpired: lab.kill()
         shutil.rmtree(work, ignore_errors=True)
     print(f"check_lab: tutorial run in JupyterLab in {time.time() - start:.0f}s: dashboard live, Stop at step {step} left {ckpt.name}, "
-          f"the rerun resumed and finished; screenshots in {shots}")
+          f"the kernel's interrupt at step {step2} left {ckpt2.name}, each rerun resumed, the last finished; screenshots in {shots}")
 
 if __name__ == '__main__': main()
