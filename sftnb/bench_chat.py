@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['bench_chat', 'chat_table', 'ChatBenchArguments']
 
-# %% ../nbs/20a_bench_chat.ipynb #32333856
+# %% ../nbs/20a_bench_chat.ipynb #d79012e7
 import time
 from dataclasses import dataclass, field
 import numpy as np
 from .demo import template_tokenizer, trl_chat_templates, chat_conversations
-from .chat import assistant_spans, render_chat
+from .chat import render_chat
+from .chat_turns import assistant_spans
 from .bench import BenchArguments
 
 # %% ../nbs/20a_bench_chat.ipynb #fe18f747
