@@ -308,14 +308,50 @@ def _misrendered(text:str, messages:list)->bool:
             if isinstance(a, str) and a.strip() and json.dumps(a, ensure_ascii=False)[1:-1] in text and a not in text: return True
     return any(isinstance(m.get('content'), list) and "{'type': 'text'" in text for m in messages)  # parts printed as a list
 
+# %% ../nbs/01b_chat.ipynb #f2f3b6ff
+def _complete(render, messages:list)->bool:
+    "Whether the template renders `messages` without an error, without misrendering them, and with every content."
+    try: text, pos = _unmarked(render(_marked(messages), False))
+    except ValueError: return False
+    return not _misrendered(text, messages) and all((k, 'c') in pos for k, m in enumerate(messages) if _has_text(m.get('content')))
+
+_PROBE = [{'role': 'user', 'content': 'Probe question'}, {'role': 'assistant', 'content': 'Probe answer'}]
+_PROBE_CALLS = [_PROBE[0], {'role': 'assistant', 'content': '', 'tool_calls': [{'type': 'function', 'function': {'name': 'probe', 'arguments': {'q': 'probe'}}}]},
+                {'role': 'tool', 'content': 'Probe result'}, _PROBE[1]]
+
+def _unwanted(render)->tuple: # (the type of content the template does not render: str, list or None; of tool-call arguments: dict, str or None)
+    "The form of content and of tool-call arguments that the template renders incompletely where the other form renders, tried on fixed conversations."
+    def worse(a, b, msgs_a, msgs_b):
+        ok_a, ok_b = _complete(render, msgs_a), _complete(render, msgs_b)
+        return a if ok_b and not ok_a else b if ok_a and not ok_b else None
+    return worse(str, list, _PROBE, _as_parts(_PROBE)), worse(dict, str, _PROBE_CALLS, _other_args(_PROBE_CALLS))
+
+# %% ../nbs/01b_chat.ipynb #56130d03
+_forms = weakref.WeakKeyDictionary()
+
+def _unwanted_forms(tokenizer, tokens:dict)->tuple: # (content type, argument type) the template does not render
+    "`_unwanted` for the tokenizer's chat template, worked out once per template and special tokens (`_token_map`), within the default bounds."
+    template, hit = chat_template_of(tokenizer), _forms.setdefault(tokenizer, {})
+    if template not in hit or hit[template][0] is not tokens: hit[template] = (tokens, _unwanted(_renderer(tokenizer, None, '', ChatSettings(), tokens)))
+    return hit[template][1]
+
 # %% ../nbs/01b_chat.ipynb #7a2b4233
-def _render_forms(render, messages:list, starts=())->tuple: # (messages, full text, marked messages, their rendering unmarked, marker positions)
-    "The conversation in the first form the template renders completely: as given, tool arguments flipped, content as parts or as text."
+def _kind(values:list):
+    "The one type of `values`, None when they are of several types or none."
+    ts = {v.__class__ for v in values}
+    return ts.pop() if len(ts) == 1 else None
+
+def _render_forms(render, messages:list, starts=(), unwanted=(None, None))->tuple: # (messages, full text, marked messages, their rendering unmarked, marker positions)
+    "The conversation in the first form the template renders completely: as given, tool arguments flipped, content as parts or as text; the `unwanted` forms (`_unwanted_forms`) tried last."
+    args = _kind([tc['function'].get('arguments') for m in messages for tc in m.get('tool_calls') or []])
+    content = _kind([c for m in messages if (c := m.get('content')).__class__ in (str, list)])
     other = (lambda: _other_args(messages)) if any(m.get('tool_calls') for m in messages) else None
     swap = _as_text if any(isinstance(m.get('content'), list) for m in messages) else _as_parts
-    forms = [lambda: messages] + ([other] if other else []) + [lambda: swap(messages)] + ([lambda: swap(other())] if other else [])  # made only when tried
+    flip, swapped = {dict: str, str: dict}.get(args), str if swap is _as_text else list
+    forms = [(lambda: messages, content, args)] + ([(other, content, flip)] if other else []) + [(lambda: swap(messages), swapped, args)] + ([(lambda: swap(other()), swapped, flip)] if other else [])  # made only when tried
+    forms.sort(key=lambda f: (f[1] is not None and f[1] is unwanted[0]) + (f[2] is not None and f[2] is unwanted[1]))  # stable: otherwise in this order
     err, best = None, None
-    for form in forms:
+    for form, *_ in forms:
         msgs = form()
         marked = _marked(msgs, starts)
         try: text, pos = _unmarked(render(marked, False))

@@ -11,7 +11,7 @@ from operator import itemgetter
 from dataclasses import dataclass
 from typing import NamedTuple
 from .chat import ChatRefused, ChatSettings, chat_template_of, chat_texts, special_texts
-from .chat import _has_text, _render_forms, _renderer, _token_map, _unmarked
+from .chat import _has_text, _render_forms, _renderer, _token_map, _unmarked, _unwanted_forms
 
 
 # %% ../nbs/01c_chat_turns.ipynb #4edc0abf
@@ -285,7 +285,7 @@ def assistant_char_spans(
     try:
         sup = _supervised(messages, s)
         others = {k for k in sup if messages[k].get('role') != 'assistant'}
-        msgs, full, marked, plain, pos = _render_forms(render, messages, others)
+        msgs, full, marked, plain, pos = _render_forms(render, messages, others, _unwanted_forms(tokenizer, tokens))
         if plain != full: raise ChatRefused("the template renders a message differently when its content changes", 'content_dependent')
         for k, m in enumerate(msgs):
             if _has_text(m.get('content')) and (k, 'c') not in pos: raise ChatRefused(f"message {k} ({m.get('role')!r}): the template does not render its content", 'content_lost')
