@@ -9,10 +9,11 @@ __all__ = ['read_chat_template', 'template_hash', 'use_chat_template', 'ChatSett
 # %% ../nbs/01b_chat.ipynb #ce6bf462
 import hashlib, json, re, threading, time, weakref
 from itertools import islice
-from types import BuiltinMethodType
+from types import BuiltinMethodType, MethodType
 from dataclasses import dataclass
 from pathlib import Path
 import jinja2
+from jinja2.runtime import Macro, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
@@ -112,16 +113,28 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
             ok = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
         return ok
     def getattr(self, obj, attribute):
-        "`message.content` on a dict without the sandbox's failed attribute lookup first (a dict has no attribute that is not its type's)."
-        if obj.__class__ is dict and attribute not in _DICT_ATTRS:
+        "The sandbox's `getattr`, in one step: a dict's key without a failed attribute lookup first (a dict has no attribute that is not its type's), the verdict from the cache."
+        cls = type(obj)  # not `obj.__class__`, which a namespace answers in Python
+        if cls is dict and attribute not in _DICT_ATTRS:
             v = obj.get(attribute, _MISSING)
             return self.undefined(obj=obj, name=attribute) if v is _MISSING else v
-        return super().getattr(obj, attribute)
+        try: value = getattr(obj, attribute)
+        except AttributeError:
+            try: return obj[attribute]
+            except (TypeError, LookupError): return self.undefined(obj=obj, name=attribute)
+        vc = type(value)
+        if (vc is BuiltinMethodType or vc is MethodType) and value.__name__ in ('format', 'format_map'):  # what `wrap_str_format` looks for
+            fmt = self.wrap_str_format(value)
+            if fmt is not None: return fmt
+        ok = self._verdicts.get((cls, attribute))
+        if ok is None: ok = self.is_safe_attribute(obj, attribute, value)
+        return value if ok else self.unsafe_undefined(obj, attribute)
     def call(__self, __context, __obj, *args, **kwargs):
-        "A built-in method (`content.strip()`) called directly: it takes no context and has no attribute that marks it unsafe (mutating ones are refused when looked up)."
-        if __obj.__class__ is BuiltinMethodType:
+        "A built-in method (`content.strip()`), a macro or `namespace(...)` called directly: none has an attribute that marks it unsafe (mutating methods are refused when looked up); a macro takes the evaluation context, as jinja's `Context.call` gives it, the others no context."
+        cls = type(__obj)
+        if cls is BuiltinMethodType or cls is Macro or __obj is __self._namespace:
             kwargs.pop('_block_vars', None); kwargs.pop('_loop_vars', None)
-            try: return __obj(*args, **kwargs)
+            try: return __obj(__context.eval_ctx, *args, **kwargs) if cls is Macro else __obj(*args, **kwargs)
             except StopIteration: return __self.undefined("value was undefined because a callable raised a StopIteration exception")
         return super().call(__context, __obj, *args, **kwargs)
 
@@ -135,19 +148,20 @@ def compile_chat_template(
     env.filters.update(base.filters); env.tests.update(base.tests); env.globals.update(base.globals)
     env.globals['range'] = _Range
     env._verdicts = {}  # is_safe_attribute's, per (type, name)
+    env._namespace = env.globals.get('namespace')  # transformers' class, which takes no context
     return env.from_string(template)
 
 # %% ../nbs/01b_chat.ipynb #d8934036
 _compiled_templates = {}
 
-def _compiled(template:str, where:str):
-    "The compiled template (cached), with a syntax error named by its line."
+def _compiled(template:str, where:str)->tuple: # (jinja2 Template, its globals as one dict)
+    "The compiled template (cached), with a syntax error named by its line, and its globals (a `ChainMap` that jinja reads through for each rendering) as a plain dict."
     if template not in _compiled_templates:
         try: tpl = compile_chat_template(template)
         except jinja2.TemplateSyntaxError as e:
             raise ValueError(f"{where + ': ' if where else ''}the chat template has a syntax error at its line {e.lineno}: {e.message}") from None
         if len(_compiled_templates) > 64: _compiled_templates.clear()
-        _compiled_templates[template] = tpl
+        _compiled_templates[template] = (tpl, dict(tpl.globals))
     return _compiled_templates[template]
 
 # %% ../nbs/01b_chat.ipynb #6d477f62
@@ -190,14 +204,14 @@ def _aliased(m:dict)->dict:
 def _renderer(tokenizer, tools:list|None, where:str, settings:ChatSettings|None, tokens:dict|None=None):
     "`render(messages, gen_prompt)` for one conversation: the template compiled and the tokenizer's special `tokens` read once (`_token_map`)."
     s = settings or ChatSettings()
-    tpl, tokens = _compiled(chat_template_of(tokenizer, where), where), tokens or _token_map(tokenizer)
+    (tpl, G), tokens = _compiled(chat_template_of(tokenizer, where), where), tokens or _token_map(tokenizer)
     def render(messages:list, gen_prompt:bool)->str:
         kw = {**tokens, 'messages': [_aliased(m) for m in messages], 'tools': tools or None, 'documents': None, 'add_generation_prompt': gen_prompt}
         _bounds.chars, _bounds.seconds, _bounds.deadline = s.max_render_chars, s.max_render_seconds, time.monotonic() + s.max_render_seconds
         out, n = [], 0
         try:
             try:
-                chunks = tpl.root_render_func(tpl.new_context(kw))  # what `tpl.generate` runs, without its extra step per chunk
+                chunks = tpl.root_render_func(new_context(tpl.environment, tpl.name, tpl.blocks, {**G, **kw}, True, G))  # what `tpl.generate` runs, without its extra step per chunk nor a read through its globals' `ChainMap`
                 while batch := list(islice(chunks, 16)):  # 16 chunks at a time: the size and the deadline checked without a Python step per chunk
                     out += batch; n += sum(map(len, batch))
                     if n > s.max_render_chars: raise ChatRefused(f"the rendering is over {s.max_render_chars:,} characters (a runaway chat template?)", 'runaway')
@@ -228,7 +242,7 @@ _MARK = re.compile('\ue000(\\d+)([crs])\ue001')
 
 def _has_text(v)->bool:
     "Whether content (a string or a list of parts) holds any text."
-    return bool(v.strip()) if isinstance(v, str) else any(isinstance(p, dict) and (p.get('text') or '').strip() for p in v or [])
+    return v != '' and not v.isspace() if isinstance(v, str) else any(isinstance(p, dict) and (p.get('text') or '').strip() for p in v or [])
 
 def _mark(v, tag:str, start:bool=False):
     "`v` (a string, or a list of text parts) with `tag` before its trailing whitespace (after its leading whitespace with `start`)."

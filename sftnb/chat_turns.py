@@ -197,9 +197,9 @@ def _shape(m:dict)->tuple:
 
 _turns = {}
 
-def _cached_turn(template:str, render, ctx:list, msg:dict, i:int, v:_Vocab, final:bool, fresh:bool)->_Turn:
-    "`_Turn(...)`, reused for turns of the same shape in a context of the same shape."
-    key = (template, v.specials, tuple(map(_shape, ctx)), _shape(msg), final, msg.get('reasoning_content') if msg.get('tool_calls') else None)
+def _cached_turn(template:str, render, ctx:list, msg:dict, i:int, v:_Vocab, final:bool, fresh:bool, shapes:tuple)->_Turn:
+    "`_Turn(...)`, reused for turns of the same shape in a context of the same shape (`shapes`: the `_shape` of each message of `ctx`, then of `msg`)."
+    key = (template, v.specials, shapes, final, msg.get('reasoning_content') if msg.get('tool_calls') else None)
     if fresh or key not in _turns:
         if len(_turns) > 4096: _turns.clear()
         _turns[key] = _Turn(render, ctx, msg, i, v, final)
@@ -246,12 +246,12 @@ class ChatSpans(NamedTuple):
 def _turn_spans(tokenizer, render, msgs, marked, full, pos, v)->tuple: # ({message: (start, end)}, {drop kind: count})
     "Every assistant turn located in `full`, and the reasoning the template drops."
     template, (before, after) = chat_template_of(tokenizer), _ranges(pos, len(msgs), len(full))
-    turns, dropped, prev = {}, {}, 0
+    turns, dropped, prev, shapes = {}, {}, 0, [_shape(m) for m in marked]  # each message's shape worked out once, not once per turn whose context holds it
     for i in [k for k, m in enumerate(msgs) if m.get('role') == 'assistant']:
         c0, final = _context_start(msgs, i), i == len(msgs) - 1
         tries = [(c0, False), (c0, True), (0, True)]
         for n, (c, fresh) in enumerate(tries):
-            try: t = _cached_turn(template, render, marked[c:i], marked[i], i, v, final, fresh); turns[i] = _locate(t, i, full, pos, max(prev, before[i]), after[i], v); break
+            try: t = _cached_turn(template, render, marked[c:i], marked[i], i, v, final, fresh, tuple(shapes[c:i+1])); turns[i] = _locate(t, i, full, pos, max(prev, before[i]), after[i], v); break
             except ChatRefused:
                 if n == len(tries) - 1: raise
         prev = turns[i][1]
