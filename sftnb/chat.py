@@ -189,9 +189,8 @@ _maps = weakref.WeakKeyDictionary()
 
 def _token_map(tokenizer)->dict:
     "The tokenizer's special tokens by name (`bos_token`, `eos_token`...), as `apply_chat_template` passes them to the template; cached."
-    key = (len(tokenizer), tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token, tokenizer.unk_token)
-    hit = _maps.get(tokenizer)
-    if not hit or hit[0] != key: _maps[tokenizer] = hit = (key, dict(tokenizer.special_tokens_map))
+    n, m, hit = len(tokenizer), tokenizer.special_tokens_map, _maps.get(tokenizer)
+    if not hit or hit[0] != n or hit[1] != m: _maps[tokenizer] = hit = (n, dict(m))  # a new dict when the vocabulary's size or a special token changes
     return hit[1]
 
 # %% ../nbs/01b_chat.ipynb #c4795af3

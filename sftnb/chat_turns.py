@@ -6,7 +6,7 @@
 __all__ = ['ChatSpans', 'assistant_char_spans', 'assistant_spans']
 
 # %% ../nbs/01c_chat_turns.ipynb #5fc3825f
-import bisect, json, re, weakref
+import bisect, re, weakref
 from operator import itemgetter
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -193,7 +193,7 @@ def _shape(m:dict)->tuple:
     "What of a message decides how a template frames it (not its text)."
     c = m.get('content')
     return (m.get('role'), type(c).__name__, _has_text(c), _has_text(m.get('reasoning_content')),
-            json.dumps(m.get('tool_calls'), sort_keys=True) if m.get('tool_calls') else None)
+            repr(m['tool_calls']) if m.get('tool_calls') else None)  # a key only: equal calls written in another key order miss the cache, nothing else
 
 _turns = {}
 
