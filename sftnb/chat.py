@@ -323,9 +323,11 @@ def _misrendered(text:str, messages:list)->bool:
 
 # %% ../nbs/01b_chat.ipynb #f2f3b6ff
 def _complete(render, messages:list)->bool:
-    "Whether the template renders `messages` without an error, without misrendering them, and with every content."
+    "Whether the template renders `messages` without an error, without misrendering them, and with every content (a runaway rendering raises)."
     try: text, pos = _unmarked(render(_marked(messages), False))
-    except ValueError: return False
+    except ChatRefused as e:
+        if e.kind == 'runaway': raise
+        return False
     return not _misrendered(text, messages) and all((k, 'c') in pos for k, m in enumerate(messages) if _has_text(m.get('content')))
 
 _PROBE = [{'role': 'user', 'content': 'Probe question'}, {'role': 'assistant', 'content': 'Probe answer'}]
@@ -342,11 +344,13 @@ def _unwanted(render)->tuple: # (the type of content the template does not rende
 # %% ../nbs/01b_chat.ipynb #56130d03
 _forms = weakref.WeakKeyDictionary()
 
-def _unwanted_forms(tokenizer, tokens:dict)->tuple: # (content type, argument type) the template does not render
-    "`_unwanted` for the tokenizer's chat template, worked out once per template and special tokens (`_token_map`), within the default bounds."
-    template, hit = chat_template_of(tokenizer), _forms.setdefault(tokenizer, {})
-    if template not in hit or hit[template][0] is not tokens: hit[template] = (tokens, _unwanted(_renderer(tokenizer, None, '', ChatSettings(), tokens)))
-    return hit[template][1]
+def _unwanted_forms(tokenizer, tokens:dict, settings:ChatSettings)->tuple: # (content type, argument type) the template does not render
+    "`_unwanted` for the tokenizer's chat template, worked out once per template, special tokens (`_token_map`) and rendering bounds; nothing for a template that runs away (the conversation will show it)."
+    key, hit = (chat_template_of(tokenizer), settings.max_render_seconds, settings.max_render_chars), _forms.setdefault(tokenizer, {})
+    if key not in hit or hit[key][0] is not tokens:
+        try: hit[key] = (tokens, _unwanted(_renderer(tokenizer, None, '', settings, tokens)))
+        except ChatRefused: hit[key] = (tokens, (None, None))
+    return hit[key][1]
 
 # %% ../nbs/01b_chat.ipynb #7a2b4233
 def _kind(values:list):

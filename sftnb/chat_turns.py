@@ -285,7 +285,7 @@ def assistant_char_spans(
     try:
         sup = _supervised(messages, s)
         others = {k for k in sup if messages[k].get('role') != 'assistant'}
-        msgs, full, marked, plain, pos = _render_forms(render, messages, others, _unwanted_forms(tokenizer, tokens))
+        msgs, full, marked, plain, pos = _render_forms(render, messages, others, _unwanted_forms(tokenizer, tokens, s))
         if plain != full: raise ChatRefused("the template renders a message differently when its content changes", 'content_dependent')
         for k, m in enumerate(msgs):
             if _has_text(m.get('content')) and (k, 'c') not in pos: raise ChatRefused(f"message {k} ({m.get('role')!r}): the template does not render its content", 'content_lost')
