@@ -241,7 +241,8 @@ _MARK = re.compile('\ue000(\\d+)([crs])\ue001')
 
 def _has_text(v)->bool:
     "Whether content (a string or a list of parts) holds any text."
-    return v != '' and not v.isspace() if isinstance(v, str) else any(isinstance(p, dict) and (p.get('text') or '').strip() for p in v or [])
+    if not v: return False  # most often: no reasoning, no content
+    return not v.isspace() if isinstance(v, str) else any(isinstance(p, dict) and (p.get('text') or '').strip() for p in v)
 
 def _mark(v, tag:str, start:bool=False):
     "`v` (a string, or a list of text parts) with `tag` before its trailing whitespace (after its leading whitespace with `start`)."
