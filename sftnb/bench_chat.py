@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 import numpy as np
 from .demo import template_tokenizer, trl_chat_templates, chat_conversations
-from .chat import assistant_spans, render_chat
+from .chat import render_chat
+from .chat_turns import assistant_spans
 from .bench import BenchArguments
 
 # %% ../nbs/20a_bench_chat.ipynb #fe18f747

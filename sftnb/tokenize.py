@@ -15,7 +15,8 @@ from fastcore.xtras import modified_env
 from pathlib import Path
 from tqdm.auto import tqdm
 from typing import NamedTuple
-from .chat import ChatSettings, assistant_spans, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
+from .chat import ChatSettings, chat_texts, special_text_pattern, special_texts, template_hash, use_chat_template
+from .chat_turns import assistant_spans
 from .core import cli_errors, looks_like_path, parse_cli, pid_alive, process_tag, sigterm_exits
 from .data import MODES, WARNINGS, DataSettings, TokenizeStats, stats_path, encoder, eos_id, id_dtype, parse_line, parse_special_tokens, register_special_tokens, tokenizer_identity
 from .sources import DATA_SUFFIXES, Chat, PromptGeneration, Text, record_batches, record_item, resolve_source, source_kind, source_size
