@@ -57,7 +57,11 @@ class Check:
         if msg.type == 'error' and not any(re.search(p, msg.text + ' ' + str(msg.location.get('url', ''))) for p in IGNORED_CONSOLE):
             self.problems.append(f"console error: {msg.text}")
 
-    def shot(self, name:str): self.page.screenshot(path=str(self.shots/f'{name}.png'), full_page=False)
+    def shot(self, name:str, cell:int|None=None):
+        "Save a screenshot as `name`.png, scrolled to the dashboard of cell number `cell` if given."
+        if cell is not None and (board := self.page.locator('.jp-Notebook .jp-Cell').nth(cell).locator('.sftnb-dashboard')).count():
+            board.first.scroll_into_view_if_needed()
+        self.page.screenshot(path=str(self.shots/f'{name}.png'), full_page=False)
 
     def fail(self, why:str):
         self.shot('failure')
@@ -91,9 +95,9 @@ class Check:
     def busy(self)->bool: # a cell is queued or running (`[*]`)
         return self.page.evaluate("() => [...document.querySelectorAll('.jp-InputArea-prompt')].some(p => p.innerText.includes('*'))")
 
-def training_cell(page)->int: # index of the tutorial's cell that calls train(...) with the dashboard
-    return page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].findIndex(c =>
-                              c.querySelector('.jp-InputArea-editor') && /= *train\\(/.test(c.querySelector('.jp-InputArea-editor').innerText))""")
+def training_cell(notebook:Path)->int: # index (among all cells, as the page lists them) of the first cell that calls train(...)
+    cells = json.loads(notebook.read_text())['cells']
+    return next((i for i, c in enumerate(cells) if c['cell_type'] == 'code' and re.search(r'= *train\(', ''.join(c['source']))), -1)
 
 def stopped(check:Check, kernels, by:str)->tuple: # (step, checkpoint) of a run that `by` just stopped
     "Wait for the newest dashboard to say `stopped`, then check the checkpoint the run saved, the output and the kernel."
@@ -109,11 +113,14 @@ def stopped(check:Check, kernels, by:str)->tuple: # (step, checkpoint) of a run 
     if (states := [k['execution_state'] for k in kernels()]) != ['idle']: check.fail(f"the kernel is not alive and idle after {by}: {states}")
     return step, ckpt
 
-def rerun(check:Check):
-    "Select the training cell and run it and every cell below, as a user who reruns a stopped run does."
-    if (idx := training_cell(check.page)) < 0: check.fail("no cell calls train(...)")
-    check.page.locator('.jp-Notebook .jp-Cell').nth(idx).click(position={'x': 5, 'y': 5})  # select it (the prompt area), not its editor
+def rerun(check:Check, idx:int, name:str):
+    "Select the training cell (number `idx`) and run it and every cell below, as a user who reruns a stopped run does."
+    check.page.keyboard.press('Escape')  # no menu or editor left open
+    prompt = check.page.locator('.jp-Notebook .jp-Cell').nth(idx).locator('.jp-InputPrompt')
+    prompt.scroll_into_view_if_needed(); prompt.click()  # select the cell (its prompt), without editing it
     check.command('Run Selected Cell and All Below')
+    check.shot(name)
+    check.wait('the training cell to run again', lambda: check.busy() or check.status() != 'stopped', 60, every=0.1)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -135,19 +142,23 @@ def main():
             check = Check(page, shots)
             page.goto(f'http://127.0.0.1:{port}/lab/tree/10_tutorial.ipynb?token={token}')
             page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
-            check.wait('the kernel to start', lambda: (ks := kernels(port, token)) and ks[0]['execution_state'] == 'idle', 120)
+            def kernel_idle():
+                if (select := page.query_selector('.jp-Dialog button.jp-mod-accept')): select.click()  # "Select Kernel": the notebook's own
+                return (ks := kernels(port, token)) and ks[0]['execution_state'] == 'idle'
+            check.wait('the kernel to start', kernel_idle, 120)
             page.wait_for_timeout(5000)  # the page connects to the kernel after the server reports it idle
             if (no := page.query_selector('.jp-toast-button:text-is("No")')): no.click()  # the news question
+            if (idx := training_cell(work/'10_tutorial.ipynb')) < 0: check.fail("no cell calls train(...)")
             check.command('Run All Cells')
             check.wait("the dashboard's widget view", lambda: page.query_selector('.sftnb-dashboard .sftnb-stop, .sftnb-stop'), 300)
             first = check.wait('a first point on the loss curve', check.curve_points, 300)
             check.wait('the loss curve to grow', lambda: check.curve_points() > first, 300)
-            check.shot('1-training')
+            check.shot('1-training', idx)
             if check.status() != 'running': check.fail(f"the dashboard says {check.status()!r} while training")
             page.click('.sftnb-stop')
             step, ckpt = stopped(check, kernels=lambda: kernels(port, token), by='Stop')
-            check.shot('2-stopped')
-            rerun(check)  # resumes; this time the kernel's interrupt button (Kernel > Interrupt Kernel) stops it
+            check.shot('2-stopped', idx)
+            rerun(check, idx, '3-rerun')  # resumes; this time the kernel's interrupt button (Kernel > Interrupt Kernel) stops it
             check.wait('the resumed run to train', lambda: check.status() == 'running', 300)
             if f'resuming from {ckpt}' not in page.inner_text('.jp-Notebook'): check.fail(f"the rerun did not resume from {ckpt}")
             n = check.curve_points()
@@ -156,14 +167,14 @@ def main():
             check.command('Interrupt Kernel', menu='Kernel')
             step2, ckpt2 = stopped(check, kernels=lambda: kernels(port, token), by='the kernel interrupt')
             if step2 <= step: check.fail(f"the interrupted run stopped at step {step2}, not after the resumed step {step}")
-            check.shot('3-interrupted')
-            rerun(check)
+            check.shot('4-interrupted', idx)
+            rerun(check, idx, '5-rerun')
             check.wait('the resumed run to finish', lambda: check.status() == 'finished', args.timeout)
-            check.shot('4-resumed')
+            check.shot('6-resumed', idx)
             check.wait('the cells below the training to finish', lambda: not check.busy(), 300)
             if f'resuming from {ckpt2}' not in page.inner_text('.jp-Notebook'): check.fail(f"the rerun did not resume from {ckpt2}")
             if (errs := check.errors()): check.fail("a cell failed:\n" + '\n'.join(errs))
-            page.locator('.sftnb-dashboard').last.scroll_into_view_if_needed(); check.shot('5-finished')
+            check.shot('7-finished', idx)
             if check.problems: check.fail('problems in the browser')
             browser.close()
     finally:
