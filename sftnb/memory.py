@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['peak_bytes', 'LinearCrossEntropy', 'linear_cross_entropy', 'head_problem', 'chunked_supervised_loss',
-           'head_chunk_rows', 'chunked_loss_if_large', 'TiledForward', 'TiledMLP', 'tile_mlps', 'untile_mlps',
-           'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit', 'longest_example']
+           'head_chunk_rows', 'chunked_loss_if_large', 'head_min_bytes', 'TiledForward', 'TiledMLP', 'tile_mlps',
+           'untile_mlps', 'return_freed_memory', 'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit',
+           'longest_example']
 
 # %% ../nbs/04a_memory.ipynb #ecdcc77b
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ def chunked_loss_if_large(
     if rows is None or head_problem(model): return None
     return chunked_supervised_loss(model, inputs, num_items_in_batch, rows)
 
+# %% ../nbs/04a_memory.ipynb #47845475
+def head_min_bytes(checkpointing:bool)->int: # bytes of float32 logits past which the head is chunked
+    "Where the trainer starts chunking the LM head: 32 MiB of logits with gradient checkpointing (memory first), else 128 MiB (`chunked_loss_if_large`)."
+    return (32 if checkpointing else 128) * 2**20
+
 # %% ../nbs/04a_memory.ipynb #6e477eae
 class TiledForward(torch.autograd.Function):
     "`fn(x)` tile by tile along dim 1, keeping only `x` for the backward, which recomputes each tile with its gradients (`params`: the weights `fn` uses)."
@@ -188,6 +194,18 @@ def untile_mlps(model:nn.Module)->int: # MLPs restored
         parent, _, leaf = n.rpartition('.')
         setattr(model.get_submodule(parent), leaf, m.mlp)
     return len(found)
+
+# %% ../nbs/04a_memory.ipynb #b2e34627
+def return_freed_memory(
+    threshold:int=128 * 2**10,  # bytes: blocks this big or bigger get pages of their own, returned to the system when freed
+)->bool:                        # True where it applied (glibc)
+    "Fix glibc malloc's mmap threshold (no dynamic raise) and its trim threshold at `threshold`: resident memory stays at the live tensors."
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    if not (hasattr(libc, 'mallopt') and hasattr(libc, 'gnu_get_libc_version')): return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+    return all(libc.mallopt(k, v) for k, v in ((M_MMAP_MAX, 65536), (M_MMAP_THRESHOLD, threshold), (M_TRIM_THRESHOLD, threshold)))
 
 # %% ../nbs/04a_memory.ipynb #fb5dd920
 def activation_bytes(

@@ -23,7 +23,7 @@ from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_t
 from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, read_tokenized, tokenized_lengths
 from .cache import tokenized_cache_entry
 from .demo import demo_model_path, sample_path
-from .memory import chunked_loss_if_large
+from .memory import chunked_loss_if_large, head_min_bytes, return_freed_memory
 from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
 from .data import DataSettings
 from .sources import resolve_source
@@ -95,7 +95,7 @@ class SftnbTrainer(Trainer):
                 self.longest_measured = (inputs['input_ids'].numel(), int((inputs['labels'][:, 1:] != IGNORE_INDEX).sum()))
         if not self.supervised_lm_head or 'labels' not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        chunked = chunked_loss_if_large(model, inputs, num_items_in_batch) if (model.training and self.accelerator.unwrap_model(model) is model and not self.args.label_smoothing_factor) else None
+        chunked = chunked_loss_if_large(model, inputs, num_items_in_batch, min_bytes=head_min_bytes(self.args.gradient_checkpointing)) if (model.training and self.accelerator.unwrap_model(model) is model and not self.args.label_smoothing_factor) else None
         loss, outputs = chunked or supervised_loss(model, inputs, num_items_in_batch)  # chunked: big logits (long examples), one process
         coef = getattr(getattr(self.accelerator.unwrap_model(model), 'config', None), 'router_aux_loss_coef', 0.)
         loss = with_loss_options(loss, outputs, inputs['labels'], num_items_in_batch, self.args.label_smoothing_factor, coef)
@@ -262,6 +262,7 @@ def trainer_args(targs:TrainingArguments)->TrainingArguments: # a copy; `targs` 
 def build_trainer(cfg:SftnbConfig)->tuple: # (trainer, interrupt callback)
     "Load tokenizer, data and model for the run `cfg` and assemble the `SftnbTrainer` with its callbacks."
     path = cfg.model_name_or_path or str(demo_model_path())
+    if cfg.gradient_checkpointing and model_device(cfg) == 'cpu': return_freed_memory()  # long examples: resident memory at the live tensors (`sftnb.memory`)
     if cfg.model_load_delay_per_rank: time.sleep(cfg.model_load_delay_per_rank * local_rank())
     tokenizer = load_tokenizer(path, cfg.trust_remote_code)
     eos_id(tokenizer)
