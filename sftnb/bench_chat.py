@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['bench_chat', 'chat_table', 'ChatBenchArguments']
 
-# %% ../nbs/20a_bench_chat.ipynb #d79012e7
+# %% ../nbs/20a_bench_chat.ipynb #32333856
 import time
 from dataclasses import dataclass, field
 import numpy as np

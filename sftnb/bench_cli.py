@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BENCHMARKS', 'run_bench', 'sftnb_bench']
 
-# %% ../nbs/20d_bench_cli.ipynb #457f3ceb
+# %% ../nbs/20d_bench_cli.ipynb #3ec3ef82
 import json, sys
 from dataclasses import asdict
 from pathlib import Path
@@ -15,7 +15,7 @@ from .bench_chat import bench_chat, chat_table, ChatBenchArguments
 from .bench_train import bench_train, train_table, TrainBenchArguments
 from .bench_context import bench_context, context_table, ContextBenchArguments
 
-# %% ../nbs/20d_bench_cli.ipynb #203b3475
+# %% ../nbs/20d_bench_cli.ipynb #c6b21180
 BENCHMARKS = {'tokenize': (bench_tokenize, tokenize_table, TokenizeBenchArguments, "tokenizing: sftnb vs raw encode_batch vs per-row; file size"),
               'train': (bench_train, train_table, TrainBenchArguments, "training: padded vs packed vs packed + supervised-only LM head; --vs-trl: sftnb vs TRL's SFTTrainer"),
               'attention': (bench_attention, attention_table, AttentionBenchArguments, "attention: eager vs sdpa vs xFormers by sequence length (GPU only)"),
@@ -23,7 +23,7 @@ BENCHMARKS = {'tokenize': (bench_tokenize, tokenize_table, TokenizeBenchArgument
               'context': (bench_context, context_table, ContextBenchArguments, "the longest example one training step fits under a memory cap; --vs-trl: sftnb vs TRL"),
               'chat': (bench_chat, chat_table, ChatBenchArguments, "chat templates: sftnb's exact spans vs TRL's twin templates + assistant masks, per family")}
 
-# %% ../nbs/20d_bench_cli.ipynb #b2f3bc00
+# %% ../nbs/20d_bench_cli.ipynb #b1d44bca
 def run_bench(name:str, args)->dict:
     "Run benchmark `name` with its parsed `args`, print its table, write `bench_<name>.json` into `args.out` and return the results."
     run, table, _, _ = BENCHMARKS[name]

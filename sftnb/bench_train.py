@@ -7,7 +7,7 @@ __all__ = ['SMOLLM_135M', 'VS_TRL_VARIANTS', 'bench_packing', 'matmul_rate', 'us
            'train_table', 'word_tokenizer', 'vs_trl_examples', 'StepMeter', 'trl_missing_reason', 'bench_vs_trl',
            'vs_trl_summary', 'vs_trl_table', 'bench_supervised_head', 'TrainBenchArguments']
 
-# %% ../nbs/20b_bench_train.ipynb #d3523c30
+# %% ../nbs/20b_bench_train.ipynb #900ffa8a
 import json, random, shutil, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
