@@ -43,7 +43,7 @@ class _OneStepMeter(StepMeter):
         super().on_train_begin(args, state, control, model=model, **kwargs)
         self.tokens.append(0); self.ends.append((time.perf_counter(), time.process_time()))
 
-def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, device, threads, queue):
+def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, device, threads, cap_gib, queue):
     "One training step of `trainer` ('sftnb' or 'trl') on the one example in `data_file`, in this fresh process; put its measurements in `queue`."
     if threads and device == 'cpu': torch.set_num_threads(threads)
     import transformers; transformers.logging.set_verbosity_error()
@@ -55,7 +55,7 @@ def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, devi
         if trainer == 'sftnb':
             from sftnb.train import train
             t = train(model_name_or_path=model_dir, train_file=data_file, output_dir=out, max_length=length, do_eval=False,
-                      overwrite_output_dir=True, callbacks=[meter], **common).trainer
+                      overwrite_output_dir=True, callbacks=[meter], memory_limit_gib=cap_gib, **common).trainer  # the budget it plans for
         else:
             import datasets
             from trl import SFTConfig, SFTTrainer
@@ -136,13 +136,18 @@ def longest_length(
     return ok, tried
 
 # %% ../nbs/20c_bench_context.ipynb #c23a5716
+def _trl_bound(c:dict)->int: # tokens
+    "The shortest length TRL failed at (its longest lies below it), or its longest when none failed: what sftnb's `enough` counts from."
+    failed = [int(L) for L, r in c['tried'].items() if 'error' in r]
+    return min(failed) if failed else c['longest']
+
 def bench_context(
     shapes=('smollm-135m', 'pythia-160m'),  # names in `CONTEXT_SHAPES`
     splits=(0.5, 0.1),      # the generated share of each example
     cap_gib:float=16.,      # the peak resident memory a step must stay under
     vs_trl:bool=False,      # search TRL's `SFTTrainer` too, and compare
     start:int=1024, resolution:int=256, most:int|None=None,  # the search (`longest_length`)
-    enough:float|None=None, # with `vs_trl`: sftnb's search starts at this many times TRL's longest and stops there if it passes (a lower bound)
+    enough:float|None=None, # with `vs_trl`: sftnb's search starts at this many times the shortest length TRL failed at, and stops there if it passes (a lower bound)
     optim:str='adamw_torch', lr:float=1e-5, seed:int=0,
     device:str|None=None,   # default: CUDA if available (then bf16)
     threads:int=0,          # torch CPU threads (0: torch's default)
@@ -161,13 +166,13 @@ def bench_context(
                 def fits(L, trainer):
                     data = folder/f'{L}-{share}.jsonl'
                     data.write_text(json.dumps(_context_example(L, share, shape['vocab_size'], seed)) + '\n')
-                    r = run_capped(module._context_worker, trainer, str(folder/'model'), str(data), L, optim, lr, seed, device, threads,
+                    r = run_capped(module._context_worker, trainer, str(folder/'model'), str(data), L, optim, lr, seed, device, threads, cap_gib,
                                    cap=cap, what=f'context {trainer} {name} L={L}')
                     print(f"  {name} {share:.0%} generated, {trainer} L={L:,}: " + (f"{r['peak_bytes']/2**30:.2f} GiB, {r['tokens_per_s']:,.0f} tokens/s" if 'error' not in r else r['error']), flush=True)
                     return 'error' not in r, r
                 case = {}
                 for t in trainers:
-                    aim = int(enough * case['trl']['longest']) // 64 * 64 if (t == 'sftnb' and trl and enough and case['trl']['longest']) else None
+                    aim = int(enough * _trl_bound(case['trl'])) // 64 * 64 if (t == 'sftnb' and trl and enough and case['trl']['longest']) else None
                     top = aim or most
                     case[t] = dict(zip(('longest', 'tried'), longest_length(lambda L: fits(L, t), aim or start, resolution, top)), stopped_at=top)
                 if trl and (L := case['trl']['longest']) and L not in case['sftnb']['tried']: case['sftnb']['tried'][L] = fits(L, 'sftnb')[1]
@@ -218,7 +223,7 @@ class ContextBenchArguments(BenchArguments):
     start: int = field(default=1024, metadata={'help': 'first length tried'})
     resolution: int = field(default=256, metadata={'help': 'bisect until the passing and failing lengths are this close'})
     most: int|None = field(default=None, metadata={'help': 'never try longer than this'})
-    enough: float|None = field(default=None, metadata={'help': "with --vs-trl: stop sftnb's search once it passes at this many times TRL's longest"})
+    enough: float|None = field(default=None, metadata={'help': "with --vs-trl: sftnb's search starts at this many times the shortest length TRL failed at and stops there if it passes"})
     optim: str = field(default='adamw_torch', metadata={'help': 'the optimizer of both trainers'})
     device: str|None = field(default=None, metadata={'help': 'cpu or cuda (default: cuda if available)'})
     threads: int = field(default=0, metadata={'help': 'torch CPU threads (0: torch default)'})

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['peak_bytes', 'LinearCrossEntropy', 'linear_cross_entropy', 'head_problem', 'chunked_supervised_loss',
            'head_chunk_rows', 'chunked_loss_if_large', 'head_min_bytes', 'TiledForward', 'TiledMLP', 'tile_mlps',
-           'untile_mlps', 'return_freed_memory', 'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit',
-           'longest_example']
+           'untile_mlps', 'return_freed_memory', 'activation_bytes', 'default_allocator_peak', 'available_memory',
+           'FitPrediction', 'predict_fit', 'longest_example']
 
 # %% ../nbs/04a_memory.ipynb #ecdcc77b
 from dataclasses import dataclass
@@ -228,6 +228,21 @@ def activation_bytes(
     kept += length * 3 * h * dtype_bytes  # the embeddings and the final norm
     head = (min(supervised, chunk_rows) * vocab * 4 * 2 + supervised * h * 8) if chunk_rows else supervised * vocab * 4 * 3
     return int(kept + head + length * 8 * 4)  # + the batch's int64 ids, labels, positions and the supervision index
+
+# %% ../nbs/04a_memory.ipynb #b0e21531
+def default_allocator_peak(
+    config,                 # the model's config
+    length:int,             # tokens of the longest row
+    supervised:int,         # its supervised positions
+    param_bytes:int,        # bytes of the model's parameters
+    states:int=2,           # the optimizer's states per parameter, as big as it (AdamW 2, SGD 0)
+    base:int=0,             # bytes resident before training: the process and its libraries
+    bloat:float=3.,         # how many times the step's `L`-sized tensors glibc's default heap holds
+)->int:                     # bytes, roughly
+    "The peak resident memory of a gradient-checkpointed CPU step on the longest row under glibc's default allocator."
+    rows = head_chunk_rows(supervised, config.vocab_size, min_bytes=head_min_bytes(True))
+    act = activation_bytes(config, length, supervised, True, rows, 2048 if length > 8192 else None)
+    return int(base + param_bytes * (2 + states) + bloat * act)
 
 # %% ../nbs/04a_memory.ipynb #1ff481ed
 def available_memory(device:str='cpu')->int: # bytes
