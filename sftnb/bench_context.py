@@ -43,7 +43,7 @@ class _OneStepMeter(StepMeter):
         super().on_train_begin(args, state, control, model=model, **kwargs)
         self.tokens.append(0); self.ends.append((time.perf_counter(), time.process_time()))
 
-def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, device, threads, queue):
+def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, device, threads, cap_gib, queue):
     "One training step of `trainer` ('sftnb' or 'trl') on the one example in `data_file`, in this fresh process; put its measurements in `queue`."
     if threads and device == 'cpu': torch.set_num_threads(threads)
     import transformers; transformers.logging.set_verbosity_error()
@@ -55,7 +55,7 @@ def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, devi
         if trainer == 'sftnb':
             from sftnb.train import train
             t = train(model_name_or_path=model_dir, train_file=data_file, output_dir=out, max_length=length, do_eval=False,
-                      overwrite_output_dir=True, callbacks=[meter], **common).trainer
+                      overwrite_output_dir=True, callbacks=[meter], memory_limit_gib=cap_gib, **common).trainer  # the budget it plans for
         else:
             import datasets
             from trl import SFTConfig, SFTTrainer
@@ -67,7 +67,10 @@ def _context_worker(trainer, model_dir, data_file, length, optim, lr, seed, devi
             t = SFTTrainer(model=model, args=cfg, train_dataset=ds, processing_class=AutoTokenizer.from_pretrained(model_dir), callbacks=[meter])
             t.train()
         s = meter.summary()  # the step's tokens are the example's: sftnb's chunked head calls the decoder, not the model the meter hooks
-        queue.put(dict(s, real_tokens=length, tokens_per_s=length / s['seconds'], attn_implementation=t.model.config._attn_implementation))
+        params = sum(p.numel() * p.element_size() for p in t.model.parameters())
+        base = 2 * params + (s['start_bytes'] if device == 'cpu' else 0)  # the process at the start (the CPU's resident bytes), the weights and their gradients
+        queue.put(dict(s, real_tokens=length, tokens_per_s=length / s['seconds'], attn_implementation=t.model.config._attn_implementation,
+                       param_bytes=params, above_base_bytes=s['peak_bytes'] - base))
     finally: shutil.rmtree(out, ignore_errors=True)
 
 # %% ../nbs/20c_bench_context.ipynb #c23fe004
@@ -133,13 +136,18 @@ def longest_length(
     return ok, tried
 
 # %% ../nbs/20c_bench_context.ipynb #c23a5716
+def _trl_bound(c:dict)->int: # tokens
+    "The shortest length TRL failed at (its longest lies below it), or its longest when none failed: what sftnb's `enough` counts from."
+    failed = [int(L) for L, r in c['tried'].items() if 'error' in r]
+    return min(failed) if failed else c['longest']
+
 def bench_context(
     shapes=('smollm-135m', 'pythia-160m'),  # names in `CONTEXT_SHAPES`
     splits=(0.5, 0.1),      # the generated share of each example
     cap_gib:float=16.,      # the peak resident memory a step must stay under
     vs_trl:bool=False,      # search TRL's `SFTTrainer` too, and compare
     start:int=1024, resolution:int=256, most:int|None=None,  # the search (`longest_length`)
-    enough:float|None=None, # with `vs_trl`: stop sftnb's search once it passes at this many times TRL's longest (its longest is then a lower bound)
+    enough:float|None=None, # with `vs_trl`: sftnb's search starts at this many times the shortest length TRL failed at, and stops there if it passes (a lower bound)
     optim:str='adamw_torch', lr:float=1e-5, seed:int=0,
     device:str|None=None,   # default: CUDA if available (then bf16)
     threads:int=0,          # torch CPU threads (0: torch's default)
@@ -158,14 +166,15 @@ def bench_context(
                 def fits(L, trainer):
                     data = folder/f'{L}-{share}.jsonl'
                     data.write_text(json.dumps(_context_example(L, share, shape['vocab_size'], seed)) + '\n')
-                    r = run_capped(module._context_worker, trainer, str(folder/'model'), str(data), L, optim, lr, seed, device, threads,
+                    r = run_capped(module._context_worker, trainer, str(folder/'model'), str(data), L, optim, lr, seed, device, threads, cap_gib,
                                    cap=cap, what=f'context {trainer} {name} L={L}')
                     print(f"  {name} {share:.0%} generated, {trainer} L={L:,}: " + (f"{r['peak_bytes']/2**30:.2f} GiB, {r['tokens_per_s']:,.0f} tokens/s" if 'error' not in r else r['error']), flush=True)
                     return 'error' not in r, r
                 case = {}
                 for t in trainers:
-                    top = int(enough * case['trl']['longest']) // 64 * 64 if (t == 'sftnb' and trl and enough and case['trl']['longest']) else most
-                    case[t] = dict(zip(('longest', 'tried'), longest_length(lambda L: fits(L, t), start, resolution, top)), stopped_at=top)
+                    aim = int(enough * _trl_bound(case['trl'])) // 64 * 64 if (t == 'sftnb' and trl and enough and case['trl']['longest']) else None
+                    top = aim or most
+                    case[t] = dict(zip(('longest', 'tried'), longest_length(lambda L: fits(L, t), aim or start, resolution, top)), stopped_at=top)
                 if trl and (L := case['trl']['longest']) and L not in case['sftnb']['tried']: case['sftnb']['tried'][L] = fits(L, 'sftnb')[1]
                 res['cases'][f'{name} {share:.0%}'] = context_summary(case)
         finally: shutil.rmtree(folder, ignore_errors=True)
@@ -173,7 +182,7 @@ def bench_context(
 
 # %% ../nbs/20c_bench_context.ipynb #c23a87f9
 def context_summary(case:dict)->dict:
-    "Each trainer's longest length and points; with TRL, the ratios: longest lengths, and at TRL's longest, sftnb's peak memory and speed against TRL's."
+    "Each trainer's longest length and points; with TRL, the ratios: longest lengths, and at TRL's longest, sftnb's peak memory (whole, and above the fixed base) and speed against TRL's."
     out = {t: dict(longest=c['longest'], lower_bound=c.get('stopped_at') == c['longest'], tried={int(L): r for L, r in sorted(c['tried'].items())})
            for t, c in case.items()}
     if 'trl' in out and out['trl']['longest']:
@@ -182,21 +191,23 @@ def context_summary(case:dict)->dict:
         out.update(at_length=L, length_ratio=out['sftnb']['longest'] / L)
         if 'error' not in s:
             out.update(peak_memory_ratio=s['peak_bytes'] / t['peak_bytes'], speed_ratio=s['tokens_per_s'] / t['tokens_per_s'])
+            if 'above_base_bytes' in s and 'above_base_bytes' in t: out['above_base_ratio'] = s['above_base_bytes'] / t['above_base_bytes']
     return out
 
 # %% ../nbs/20c_bench_context.ipynb #c23caf54
 def context_table(r:dict)->str:
     "The context results as a small markdown table, then every point tried."
-    rows = ["| model, generated share | sftnb longest L | TRL longest L | sftnb / TRL | at TRL's longest: peak memory sftnb / TRL | tokens/s sftnb / TRL |", '|---|---|---|---|---|---|']
+    rows = ["| model, generated share | sftnb longest L | TRL longest L | sftnb / TRL | at TRL's longest: peak memory sftnb / TRL | peak above the fixed base sftnb / TRL | tokens/s sftnb / TRL |", '|---|---|---|---|---|---|---|']
     for k, c in r['cases'].items():
         trl = c.get('trl', {}).get('longest')
         f = lambda key, fmt: format(c[key], fmt) + 'x' if key in c else '-'
-        rows.append(f"| {k} | {'≥ ' if c['sftnb'].get('lower_bound') else ''}{c['sftnb']['longest']:,} | {format(trl, ',') if trl is not None else '-'} | {f('length_ratio', '.1f')} | {f('peak_memory_ratio', '.2f')} | {f('speed_ratio', '.2f')} |")
-    rows += ['', f"Peak resident memory cap {r['cap_gib']:g} GiB on {r['device']}, optimizer {r['optim']}, one example per step, gradient checkpointing on, fresh process per point. Points tried:"]
+        rows.append(f"| {k} | {'≥ ' if c['sftnb'].get('lower_bound') else ''}{c['sftnb']['longest']:,} | {format(trl, ',') if trl is not None else '-'} | {f('length_ratio', '.1f')} | {f('peak_memory_ratio', '.2f')} | {f('above_base_ratio', '.2f')} | {f('speed_ratio', '.2f')} |")
+    rows += ['', f"Peak resident memory cap {r['cap_gib']:g} GiB on {r['device']}, optimizer {r['optim']}, one example per step, gradient checkpointing on, fresh process per point; "
+             "the fixed base is the process at the start of training plus the weights and their gradients. Points tried (peak, above the base where measured, tokens/s):"]
     for k, c in r['cases'].items():
         for t in ('sftnb', 'trl'):
             if t not in c: continue
-            pts = ', '.join(f"{int(L):,}: " + (f"{x['peak_bytes']/2**30:.2f} GiB {x['tokens_per_s']:,.0f} tok/s" if 'error' not in x else 'over the cap' if x['error'] == 'over the cap' else 'failed')
+            pts = ', '.join(f"{int(L):,}: " + (f"{x['peak_bytes']/2**30:.2f} GiB" + (f" ({x['above_base_bytes']/2**30:.2f})" if 'above_base_bytes' in x else '') + f" {x['tokens_per_s']:,.1f} tok/s" if 'error' not in x else 'over the cap' if x['error'] == 'over the cap' else 'failed')
                             for L, x in c[t]['tried'].items())
             rows.append(f"- {k}, {t}: {pts}")
     return '\n'.join(rows)
@@ -212,7 +223,7 @@ class ContextBenchArguments(BenchArguments):
     start: int = field(default=1024, metadata={'help': 'first length tried'})
     resolution: int = field(default=256, metadata={'help': 'bisect until the passing and failing lengths are this close'})
     most: int|None = field(default=None, metadata={'help': 'never try longer than this'})
-    enough: float|None = field(default=None, metadata={'help': "with --vs-trl: stop sftnb's search once it passes at this many times TRL's longest"})
+    enough: float|None = field(default=None, metadata={'help': "with --vs-trl: sftnb's search starts at this many times the shortest length TRL failed at and stops there if it passes"})
     optim: str = field(default='adamw_torch', metadata={'help': 'the optimizer of both trainers'})
     device: str|None = field(default=None, metadata={'help': 'cpu or cuda (default: cuda if available)'})
     threads: int = field(default=0, metadata={'help': 'torch CPU threads (0: torch default)'})

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['peak_bytes', 'LinearCrossEntropy', 'linear_cross_entropy', 'head_problem', 'chunked_supervised_loss',
-           'head_chunk_rows', 'chunked_loss_if_large', 'TiledForward', 'TiledMLP', 'tile_mlps', 'untile_mlps',
-           'activation_bytes', 'available_memory', 'FitPrediction', 'predict_fit', 'longest_example']
+           'head_chunk_rows', 'chunked_loss_if_large', 'head_min_bytes', 'TiledForward', 'TiledMLP', 'tile_mlps',
+           'untile_mlps', 'return_freed_memory', 'activation_bytes', 'default_allocator_peak', 'available_memory',
+           'FitPrediction', 'predict_fit', 'longest_example']
 
 # %% ../nbs/04a_memory.ipynb #ecdcc77b
 from dataclasses import dataclass
@@ -124,6 +125,11 @@ def chunked_loss_if_large(
     if rows is None or head_problem(model): return None
     return chunked_supervised_loss(model, inputs, num_items_in_batch, rows)
 
+# %% ../nbs/04a_memory.ipynb #47845475
+def head_min_bytes(checkpointing:bool)->int: # bytes of float32 logits past which the head is chunked
+    "Where the trainer starts chunking the LM head: 32 MiB of logits with gradient checkpointing (memory first), else 128 MiB (`chunked_loss_if_large`)."
+    return (32 if checkpointing else 128) * 2**20
+
 # %% ../nbs/04a_memory.ipynb #6e477eae
 class TiledForward(torch.autograd.Function):
     "`fn(x)` tile by tile along dim 1, keeping only `x` for the backward, which recomputes each tile with its gradients (`params`: the weights `fn` uses)."
@@ -189,6 +195,18 @@ def untile_mlps(model:nn.Module)->int: # MLPs restored
         setattr(model.get_submodule(parent), leaf, m.mlp)
     return len(found)
 
+# %% ../nbs/04a_memory.ipynb #b2e34627
+def return_freed_memory(
+    threshold:int=128 * 2**10,  # bytes: blocks this big or bigger get pages of their own, returned to the system when freed
+)->bool:                        # True where it applied (glibc)
+    "Fix glibc malloc's mmap threshold (no dynamic raise) and its trim threshold at `threshold`: resident memory stays at the live tensors."
+    import ctypes, ctypes.util
+    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return False
+    if not (hasattr(libc, 'mallopt') and hasattr(libc, 'gnu_get_libc_version')): return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+    return all(libc.mallopt(k, v) for k, v in ((M_MMAP_MAX, 65536), (M_MMAP_THRESHOLD, threshold), (M_TRIM_THRESHOLD, threshold)))
+
 # %% ../nbs/04a_memory.ipynb #fb5dd920
 def activation_bytes(
     config,                     # the model's config (`hidden_size`, `intermediate_size`, `num_hidden_layers`, `vocab_size`, heads)
@@ -210,6 +228,21 @@ def activation_bytes(
     kept += length * 3 * h * dtype_bytes  # the embeddings and the final norm
     head = (min(supervised, chunk_rows) * vocab * 4 * 2 + supervised * h * 8) if chunk_rows else supervised * vocab * 4 * 3
     return int(kept + head + length * 8 * 4)  # + the batch's int64 ids, labels, positions and the supervision index
+
+# %% ../nbs/04a_memory.ipynb #b0e21531
+def default_allocator_peak(
+    config,                 # the model's config
+    length:int,             # tokens of the longest row
+    supervised:int,         # its supervised positions
+    param_bytes:int,        # bytes of the model's parameters
+    states:int=2,           # the optimizer's states per parameter, as big as it (AdamW 2, SGD 0)
+    base:int=0,             # bytes resident before training: the process and its libraries
+    bloat:float=3.,         # how many times the step's `L`-sized tensors glibc's default heap holds
+)->int:                     # bytes, roughly
+    "The peak resident memory of a gradient-checkpointed CPU step on the longest row under glibc's default allocator."
+    rows = head_chunk_rows(supervised, config.vocab_size, min_bytes=head_min_bytes(True))
+    act = activation_bytes(config, length, supervised, True, rows, 2048 if length > 8192 else None)
+    return int(base + param_bytes * (2 + states) + bloat * act)
 
 # %% ../nbs/04a_memory.ipynb #1ff481ed
 def available_memory(device:str='cpu')->int: # bytes

@@ -16,7 +16,7 @@ from .tokenized import load_tokenized, tokenized_lengths
 from .tokenize import stats_path
 from .demo import demo_model_path
 from .trainer import build_trainer, run_config
-from .memory import FitPrediction, available_memory, longest_example, predict_fit
+from .memory import FitPrediction, available_memory, head_min_bytes, longest_example, predict_fit
 from .model import model_device
 
 # %% ../nbs/07c_report.ipynb #5576ca7a
@@ -207,7 +207,7 @@ def longest_fit(
     _, n, supervised = longest_example(trainer.train_dataset)
     available = int(memory_limit_gib * 2**30) if memory_limit_gib else available_memory(model_device(cfg))
     return predict_fit(trainer.model.config, n, supervised, _peak_memory(), *trainer.longest_measured, available,
-                       cfg.gradient_checkpointing, 2 if (cfg.bf16 or cfg.fp16) else 4)
+                       cfg.gradient_checkpointing, 2 if (cfg.bf16 or cfg.fp16) else 4, head_min_bytes(cfg.gradient_checkpointing))
 
 # %% ../nbs/07c_report.ipynb #17c3006e
 def _steps(trainer, cfg)->tuple: # (steps per epoch, total steps); raises what building the train loader raises

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['VARLEN_BACKENDS', 'supervised_loss', 'with_loss_options', 'standard_loss_reason', 'budget_lengths', 'SftnbTrainer',
            'fsdp_on_cpu', 'NoSpaceError', 'saving', 'load_training_data', 'load_mixture', 'RunData', 'load_run_data',
-           'run_config', 'trainer_args', 'build_trainer', 'option_callbacks']
+           'run_config', 'trainer_args', 'memory_bound', 'build_trainer', 'option_callbacks']
 
 # %% ../nbs/07b_trainer.ipynb #5d111d93
 import copy, errno, json, numpy as np, os, shutil, time, torch.nn.functional as F
@@ -23,7 +23,7 @@ from .data import IGNORE_INDEX, eos_id, parse_special_tokens, register_special_t
 from .tokenized import check_tokenized, load_tokenized, mix_tokenized, mixture_summary, read_tokenized, tokenized_lengths
 from .cache import tokenized_cache_entry
 from .demo import demo_model_path, sample_path
-from .memory import chunked_loss_if_large
+from .memory import available_memory, chunked_loss_if_large, default_allocator_peak, head_min_bytes, longest_example, return_freed_memory
 from .model import build_model, choose_model_attn, load_model_config, load_tokenizer, local_rank, lora_targets, model_device
 from .data import DataSettings
 from .sources import resolve_source
@@ -95,7 +95,7 @@ class SftnbTrainer(Trainer):
                 self.longest_measured = (inputs['input_ids'].numel(), int((inputs['labels'][:, 1:] != IGNORE_INDEX).sum()))
         if not self.supervised_lm_head or 'labels' not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        chunked = chunked_loss_if_large(model, inputs, num_items_in_batch) if (model.training and self.accelerator.unwrap_model(model) is model and not self.args.label_smoothing_factor) else None
+        chunked = chunked_loss_if_large(model, inputs, num_items_in_batch, min_bytes=head_min_bytes(self.args.gradient_checkpointing)) if (model.training and self.accelerator.unwrap_model(model) is model and not self.args.label_smoothing_factor) else None
         loss, outputs = chunked or supervised_loss(model, inputs, num_items_in_batch)  # chunked: big logits (long examples), one process
         coef = getattr(getattr(self.accelerator.unwrap_model(model), 'config', None), 'router_aux_loss_coef', 0.)
         loss = with_loss_options(loss, outputs, inputs['labels'], num_items_in_batch, self.args.label_smoothing_factor, coef)
@@ -258,6 +258,17 @@ def trainer_args(targs:TrainingArguments)->TrainingArguments: # a copy; `targs` 
     out.neftune_noise_alpha = None      # `option_callbacks` adds sftnb's NEFTuneCallback instead (scaled per packed example)
     return out
 
+# %% ../nbs/07b_trainer.ipynb #4889a4a4
+def memory_bound(cfg:SftnbConfig, model, train_ds)->bool:
+    "Whether the run `cfg` on `model` is one whose longest training row makes memory, not time, the limit (see `sftnb.memory.return_freed_memory`)."
+    if not cfg.gradient_checkpointing or model_device(cfg) != 'cpu' or train_ds is None or not len(train_ds): return False
+    import resource
+    _, n, supervised = longest_example(train_ds)
+    optim = str(getattr(cfg.optim, 'value', cfg.optim))
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    need = default_allocator_peak(model.config, n, supervised, params, 0 if optim.startswith('sgd') else 2, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return need > (cfg.memory_limit_gib * 2**30 if cfg.memory_limit_gib else available_memory('cpu')) / 2
+
 # %% ../nbs/07b_trainer.ipynb #ad063b98
 def build_trainer(cfg:SftnbConfig)->tuple: # (trainer, interrupt callback)
     "Load tokenizer, data and model for the run `cfg` and assemble the `SftnbTrainer` with its callbacks."
@@ -272,6 +283,7 @@ def build_trainer(cfg:SftnbConfig)->tuple: # (trainer, interrupt callback)
     model_config = load_model_config(path, cfg.trust_remote_code)  # config.json, read once for the run
     attn = choose_model_attn(model_config, cfg, model_device(cfg), cfg.packing)
     model = build_model(path, cfg, tokenizer, n_old, attn=attn.name, model_config=model_config)
+    if memory_bound(cfg, model, train_ds): return_freed_memory()  # resident memory at the live tensors (`sftnb.memory`)
     interrupt = InterruptCallback(hold=True)  # `train` releases it after the final save
     derived = dict(attn_implementation=attn.name, attn_note=attn.note, train_sources=sources)
     callbacks = [interrupt, SaveArgsCallback(run_config(cfg, derived=derived))]
