@@ -59,8 +59,12 @@ class Check:
 
     def shot(self, name:str, cell:int|None=None):
         "Save a screenshot as `name`.png, scrolled to the dashboard of cell number `cell` if given."
-        if cell is not None and (board := self.page.locator('.jp-Notebook .jp-Cell').nth(cell).locator('.sftnb-dashboard')).count():
-            board.first.scroll_into_view_if_needed()
+        from playwright.sync_api import Error
+        for _ in range(5 if cell is not None else 0):  # the live dashboard may be redrawn between finding and scrolling to it
+            board = self.page.locator('.jp-Notebook .jp-Cell').nth(cell).locator('.sftnb-stop, .sftnb-dashboard').first  # the button stays; the board's HTML is replaced at each redraw
+            if not board.count(): break
+            try: board.scroll_into_view_if_needed(timeout=5000); break
+            except Error: self.page.wait_for_timeout(200)  # gone, or not yet there: a picture of the page as it is will do
         self.page.screenshot(path=str(self.shots/f'{name}.png'), full_page=False)
 
     def fail(self, why:str):
