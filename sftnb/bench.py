@@ -40,6 +40,11 @@ def run_spawned(
     p.join()
     return r
 
+# %% ../nbs/20_bench.ipynb #5e1c0a7d
+def _exit_worker(code:int, queue):
+    "Exit with `code` and put nothing in `queue`: a run that dies, for `run_spawned`'s test."
+    os._exit(code)
+
 # %% ../nbs/20_bench.ipynb #fd4b8cf8
 def _vm_kib(key:str)->int:
     "A `Vm*` line of /proc/self/status, in KiB (0 where there is no /proc)."
